@@ -27,6 +27,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from darwin_bench.version import __version__
+
 __all__ = [
     "DataIntegrityError",
     "DatasetUnavailableError",
@@ -48,6 +50,8 @@ ALGORITHMS: dict[str, int] = {"sha256": 64, "md5": 32}
 _SCHEMES = ("http", "https", "file")
 _CHUNK = 1 << 20
 _TRUE = {"1", "true", "yes", "on"}
+# Some hosts refuse urllib's default "Python-urllib/x.y" agent.
+_USER_AGENT = f"darwin-bench/{__version__} (dataset download)"
 
 
 class DatasetUnavailableError(RuntimeError):
@@ -302,7 +306,8 @@ def fetch(
         size = 0
         with os.fdopen(fd, "wb") as out:
             try:
-                response = urllib.request.urlopen(url, timeout=timeout)
+                request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+                response = urllib.request.urlopen(request, timeout=timeout)
             except (OSError, http.client.HTTPException, ValueError) as exc:
                 # URLError, HTTPError, TimeoutError and socket errors are all OSErrors.
                 raise unavailable(exc) from exc

@@ -100,10 +100,13 @@ SOURCES: dict[str, tuple[Source, ...]] = {
     ),
     "wikitext-2": (
         Source(
-            url="https://s3.amazonaws.com/research.metamind.io/wikitext/wikitext-2-v1.zip",
+            # The original https://s3.amazonaws.com/research.metamind.io/wikitext/ bucket answers
+            # 403 since 2024; this is the dataset author's mirror. The md5 is the one published
+            # for the original file: a mirror copy that differs is refused.
+            url="https://wikitext.smerity.com/wikitext-2-v1.zip",
             checksum="md5:542ccefacc6c27f945fb54453812b3cd",
             filename="wikitext-2-v1.zip",
-            reference="pytorch/text torchtext/datasets/wikitext2.py",
+            reference="pytorch/text torchtext/datasets/wikitext2.py (md5 of the original S3 file)",
         ),
     ),
 }

@@ -8,9 +8,11 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
+from darwin_bench import __version__
 from darwin_bench.data import download
 from darwin_bench.data.download import (
     DataIntegrityError,
@@ -51,11 +53,14 @@ def source_file(tmp_path: Path) -> Path:
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
+    user_agents: ClassVar[list[str]] = []
+
     def log_message(self, format: str, *args: object) -> None:  # silence the test output
         pass
 
     def do_GET(self) -> None:
         if self.path == "/payload.bin":
+            _Handler.user_agents.append(self.headers.get("User-Agent", ""))
             self.send_response(200)
             self.send_header("Content-Length", str(len(PAYLOAD)))
             self.end_headers()
@@ -171,8 +176,10 @@ def test_source_fetch(source_file: Path, tmp_path: Path) -> None:
 
 
 def test_fetch_http(server: str, tmp_path: Path) -> None:
+    _Handler.user_agents.clear()
     path = fetch(f"{server}/payload.bin", sha256(PAYLOAD), cache=tmp_path / "cache")
     assert path.read_bytes() == PAYLOAD
+    assert _Handler.user_agents == [f"darwin-bench/{__version__} (dataset download)"]
 
 
 def test_wrong_checksum_download_never_lands(source_file: Path, tmp_path: Path) -> None:
