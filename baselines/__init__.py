@@ -1,0 +1,24 @@
+"""Search agents: the source papers' methods and classic baselines."""
+
+from __future__ import annotations
+
+from baselines.base import Agent, AgentConfig, EnvFactory
+from baselines.random_search import RandomSearch
+from darwin_bench.validation import check_choice
+
+#: Agent name -> class.
+AGENTS: dict[str, type[Agent]] = {RandomSearch.name: RandomSearch}
+
+
+def make_agent(name: str, config: dict | None = None) -> Agent:
+    """Instantiate agent ``name`` with a config dict.
+
+    Raises:
+        ValueError: for an unknown agent name (listing the known ones) or config key.
+    """
+    check_choice("agent", name, AGENTS)
+    cls = AGENTS[name]
+    return cls(cls.config_class.from_dict(config))
+
+
+__all__ = ["AGENTS", "Agent", "AgentConfig", "EnvFactory", "make_agent"]

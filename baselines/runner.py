@@ -1,0 +1,102 @@
+"""Run an agent on an env with a budget and a seed, writing a resumable run log."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from baselines import make_agent
+from baselines.base import EnvFactory
+from darwin_bench.evaluation import Evaluation
+from darwin_bench.runlog import RunLog, RunRecord, read_runlog
+from darwin_bench.validation import check_positive_int
+from envs.core import SearchCore
+from envs.registration import ENVS, get_entry
+
+
+@dataclass
+class RunResult:
+    """A finished run: its log file and parsed record."""
+
+    path: Path
+    record: RunRecord
+    seconds: float
+    resumed_from: int = 0
+
+
+def log_path(out_dir: str | Path, agent: str, env_id: str, seed: int) -> Path:
+    """Where the run log of (agent, env, seed) lives in ``out_dir``."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", env_id).strip("-")
+    return Path(out_dir) / f"{agent}__{slug}__seed{seed}.jsonl"
+
+
+def supported_envs(agent: str) -> list[str]:
+    """The registered env ids whose form ``agent`` works on."""
+    forms = make_agent(agent).forms
+    return [e.id for e in ENVS if e.form in forms]
+
+
+def run_agent(
+    agent: str,
+    env_id: str,
+    *,
+    budget: int,
+    seed: int,
+    out_dir: str | Path,
+    env_kwargs: dict[str, Any] | None = None,
+    agent_config: dict[str, Any] | None = None,
+    on_evaluation: Callable[[Evaluation], None] | None = None,
+    resume: bool = True,
+) -> RunResult:
+    """Run ``agent`` on ``env_id`` until ``budget`` evaluations are spent.
+
+    An existing complete log for the same (agent, env, seed) is returned as is. An incomplete
+    one (a killed run) is resumed by replay: its evaluations seed the evaluator's cache and the
+    agent runs again from the start with the same seed, so it ends exactly where an
+    uninterrupted run ends, without retraining what was already done.
+
+    Raises:
+        ValueError: for an unknown agent or env, a non-positive budget, or an agent that does
+            not work on the env's form (the message lists the envs it supports).
+    """
+    budget = check_positive_int("budget", budget)
+    entry = get_entry(env_id)
+    instance = make_agent(agent, agent_config)
+    if entry.form not in instance.forms:
+        raise ValueError(
+            f"agent {agent!r} does not work on {env_id} ({entry.form} env); "
+            f"it supports: {', '.join(supported_envs(agent)) or 'no registered env'}"
+        )
+    kwargs = {**dict(env_kwargs or {}), "budget": budget}
+    path = log_path(out_dir, agent, env_id, seed)
+    previous: list[Evaluation] = []
+    if resume and path.exists():
+        record = read_runlog(path)
+        if record.complete and record.header.get("budget") == budget:
+            return RunResult(path, record, 0.0)
+        previous = record.evaluations
+    core = SearchCore(**{**entry.kwargs, **kwargs})
+    header = {
+        "env_id": env_id,
+        "env_kwargs": kwargs,
+        "agent": agent,
+        "agent_config": instance.config.to_dict(),
+        "seed": seed,
+        "budget": budget,
+        "data_hash": core.task.data_hash,
+        "problem": core.describe(),
+    }
+    start = time.perf_counter()
+    with RunLog(path, header, cost=core.reward.cost) as log:
+        listeners: list[Callable[[Evaluation], None]] = [log.append]
+        if on_evaluation is not None:
+            listeners.append(on_evaluation)
+        envs = EnvFactory(env_id, kwargs, listeners)
+        envs.preload = previous
+        instance.run(envs, seed)
+        log.close(seconds=time.perf_counter() - start)
+    return RunResult(path, read_runlog(path), time.perf_counter() - start, len(previous))

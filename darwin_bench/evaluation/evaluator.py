@@ -1,0 +1,149 @@
+"""`Evaluator`: trains and costs whole populations, never the same evaluation twice."""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from darwin_bench.architecture import Architecture, content_hash
+from darwin_bench.costs import CostConfig, measure_costs
+from darwin_bench.evaluation.cache import EvaluationCache, MemoryCache
+from darwin_bench.evaluation.executors import Executor, serial
+from darwin_bench.evaluation.record import Evaluation
+from darwin_bench.seeding import torch_determinism
+from darwin_bench.tasks.base import Task
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    """One network to evaluate.
+
+    Attributes:
+        architecture: the network.
+        seed: its training seed (derive it from the run seed and the architecture's hash).
+        fidelity: e.g. ``{"epochs": 5}``; missing names take the task's defaults.
+        genome: the action that proposed it, recorded for the run log.
+    """
+
+    architecture: Architecture
+    seed: int
+    fidelity: Mapping[str, int] = field(default_factory=dict)
+    genome: Sequence[int] | None = None
+
+
+def run_evaluation(task: Task, cost_config: CostConfig, job: tuple[str, EvalRequest]) -> Evaluation:
+    """Train, score and cost one request (a module-level function, so workers can pickle it).
+
+    A training that raises or produces non-finite metrics becomes a ``failed`` evaluation with
+    the reason; its costs are measured on the untrained network.
+    """
+    key, request = job
+    fidelity = task.check_fidelity(request.fidelity)
+    start = time.perf_counter()
+    status, reason = "ok", ""
+    metrics: dict[str, float] = {}
+    train_seconds = 0.0
+    model = None
+    try:
+        result = task.fit(request.architecture, seed=request.seed, fidelity=fidelity)
+        bad = [k for k, v in result.metrics.items() if not math.isfinite(v)]
+        if bad:
+            raise FloatingPointError(f"non-finite metrics {bad}")
+        metrics, model, train_seconds = dict(result.metrics), result.model, result.train_seconds
+    except Exception as exc:  # a failed evaluation, not a crashed search
+        status, reason = "failed", f"{type(exc).__name__}: {exc}"
+    if model is None:
+        with torch_determinism(request.seed):
+            model = task.build(request.architecture)
+    costs = measure_costs(model, task.example_input(1), cost_config)
+    return Evaluation(
+        evaluation_id=key,
+        architecture=request.architecture.to_dict(),
+        seed=int(request.seed),
+        fidelity=fidelity,
+        status=status,  # type: ignore[arg-type]
+        reason=reason,
+        metrics={k: float(v) for k, v in metrics.items()},
+        costs={k: float(v) for k, v in costs.items()},
+        train_seconds=train_seconds,
+        wall_seconds=time.perf_counter() - start,
+        genome=[int(g) for g in request.genome] if request.genome is not None else None,
+    )
+
+
+class Evaluator:
+    """Evaluates populations of networks on one task.
+
+    Args:
+        task: the task that trains and scores networks.
+        cost_config: which costs to measure.
+        cache: where finished evaluations are kept (default: in memory).
+        executor: runs the jobs of one call (default: serially in this process).
+
+    ``evaluate`` takes a whole population at once: duplicates within the call and
+    evaluations already in the cache are not run again.
+    """
+
+    def __init__(
+        self,
+        task: Task,
+        *,
+        cost_config: CostConfig | None = None,
+        cache: EvaluationCache | None = None,
+        executor: Executor = serial,
+    ) -> None:
+        self.task = task
+        self.cost_config = cost_config or CostConfig()
+        self.cache: EvaluationCache = cache if cache is not None else MemoryCache()
+        self.executor = executor
+        self.stats = {"requested": 0, "trained": 0, "cache_hits": 0}
+
+    def key(self, request: EvalRequest) -> str:
+        """The content address of a request."""
+        return content_hash(
+            {
+                "architecture": request.architecture.hash,
+                "task": self.task.spec(),
+                "fidelity": self.task.check_fidelity(request.fidelity),
+                "seed": int(request.seed),
+                "costs": self.cost_config.to_dict(),
+            }
+        )[:32]
+
+    def evaluate(self, requests: Sequence[EvalRequest]) -> list[Evaluation]:
+        """Evaluate every request; results come back in the order of ``requests``."""
+        keys = [self.key(r) for r in requests]
+        found: dict[str, Evaluation] = {}
+        todo: dict[str, EvalRequest] = {}
+        for key, request in zip(keys, requests):
+            if key in found or key in todo:
+                continue
+            hit = self.cache.get(key)
+            if hit is not None:
+                found[key] = hit
+            else:
+                todo[key] = request
+        if todo:
+            job = partial(run_evaluation, self.task, self.cost_config)
+            for evaluation in self.executor(job, list(todo.items())):
+                self.cache.put(evaluation)
+                found[evaluation.evaluation_id] = evaluation
+        self.stats["requested"] += len(requests)
+        self.stats["trained"] += len(todo)
+        self.stats["cache_hits"] += len(requests) - len(todo)
+        out: list[Evaluation] = []
+        for key, request in zip(keys, requests):
+            evaluation = Evaluation.from_dict(copy.deepcopy(found[key].to_dict()))
+            if request.genome is not None:
+                evaluation.genome = [int(g) for g in request.genome]
+            out.append(evaluation)
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        """Settings for run logs."""
+        return {"task": self.task.spec(), "costs": self.cost_config.to_dict()}

@@ -1,0 +1,197 @@
+"""`RunLog`: the append-only JSON Lines record of one search run.
+
+Line 1 is the header (versions, env id and kwargs, agent and config, seed, budget, data hash,
+machine); then one line per evaluation; the last line is the footer (incumbent and Pareto
+front of score vs cost). Every line is flushed and fsynced as it is written, so a killed run
+leaves a readable log of everything it finished.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from darwin_bench.evaluation.record import Evaluation
+from darwin_bench.pareto import pareto_front
+from darwin_bench.version import __version__
+
+FORMAT = "darwin_bench.runlog/1"
+
+
+def machine_info() -> dict[str, Any]:
+    """The software and hardware a run ran on."""
+    import gymnasium
+    import numpy
+    import torch
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "numpy": numpy.__version__,
+        "gymnasium": gymnasium.__version__,
+        "darwin_bench": __version__,
+    }
+
+
+def summarize(evaluations: list[Evaluation], cost: str) -> dict[str, Any]:
+    """Footer content: the incumbent (highest reward) and the Pareto front of score vs cost."""
+    ok = [e for e in evaluations if e.ok and e.reward is not None]
+    footer: dict[str, Any] = {"evaluations": len(evaluations), "failed": len(evaluations) - len(ok)}
+    if not ok:
+        return {**footer, "incumbent": None, "pareto_front": []}
+    best = max(ok, key=lambda e: (e.reward, -(e.step or 0)))
+    unique = {e.evaluation_id: e for e in ok}
+    items = list(unique.values())
+    points = [(e.objectives.get("score", 0.0), e.costs.get(cost, 0.0)) for e in items]
+    front = [
+        {
+            "evaluation_id": items[i].evaluation_id,
+            "step": items[i].step,
+            "score": points[i][0],
+            "cost": points[i][1],
+            "test_accuracy": items[i].metrics.get("test_accuracy"),
+        }
+        for i in pareto_front(points)
+    ]
+    return {
+        **footer,
+        "incumbent": {
+            "evaluation_id": best.evaluation_id,
+            "step": best.step,
+            "reward": best.reward,
+            "metrics": best.metrics,
+            "costs": best.costs,
+            "architecture": best.architecture,
+        },
+        "pareto_front": front,
+        "cost": cost,
+    }
+
+
+def _line(evaluation: Evaluation) -> dict[str, Any]:
+    return {"type": "evaluation", **evaluation.to_dict()}
+
+
+class RunLog:
+    """Writes one run's JSON Lines log.
+
+    Args:
+        path: the file to write (its folder is created).
+        header: run settings; ``type``, ``format``, ``started`` and ``machine`` are added.
+        cost: the cost name used for the footer's Pareto front.
+        append: continue an existing log (resume) instead of starting a new one.
+    """
+
+    def __init__(
+        self, path: str | Path, header: Mapping[str, Any], *, cost: str, append: bool = False
+    ) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.cost = cost
+        self.evaluations: list[Evaluation] = []
+        if append and self.path.exists():
+            existing = read_runlog(self.path)
+            self.header = existing.header
+            self.evaluations = list(existing.evaluations)
+            # Rewrite without a torn last line or an old footer, then continue appending.
+            tmp = self.path.with_suffix(self.path.suffix + ".tmp")
+            with tmp.open("w", encoding="utf-8") as f:
+                for record in [self.header, *(_line(e) for e in self.evaluations)]:
+                    f.write(json.dumps(record, allow_nan=False, sort_keys=True) + "\n")
+            os.replace(tmp, self.path)
+            self._file: IO[str] = self.path.open("a", encoding="utf-8")
+        else:
+            self.header = {
+                "type": "header",
+                "format": FORMAT,
+                "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "machine": machine_info(),
+                **dict(header),
+            }
+            self._file = self.path.open("w", encoding="utf-8")
+            self._write(self.header)
+
+    def _write(self, record: Mapping[str, Any]) -> None:
+        self._file.write(json.dumps(record, allow_nan=False, sort_keys=True) + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def append(self, evaluation: Evaluation) -> None:
+        """Write one evaluation line."""
+        self.evaluations.append(evaluation)
+        self._write(_line(evaluation))
+
+    def close(self, **extra: Any) -> dict[str, Any]:
+        """Write the footer and close the file; return the footer."""
+        footer = {
+            "type": "footer",
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            **summarize(self.evaluations, self.cost),
+            **extra,
+        }
+        self._write(footer)
+        self._file.close()
+        return footer
+
+    def __enter__(self) -> RunLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._file.closed:
+            self._file.close()
+
+
+@dataclass
+class RunRecord:
+    """A parsed run log."""
+
+    path: Path
+    header: dict[str, Any]
+    evaluations: list[Evaluation] = field(default_factory=list)
+    footer: dict[str, Any] | None = None
+
+    @property
+    def complete(self) -> bool:
+        """True when the run finished and wrote its footer."""
+        return self.footer is not None
+
+    def rewards(self) -> list[float]:
+        """Reward of each evaluation, in order."""
+        return [float(e.reward) if e.reward is not None else float("nan") for e in self.evaluations]
+
+
+def read_runlog(path: str | Path) -> RunRecord:
+    """Parse a run log. A truncated last line (a killed run) is ignored.
+
+    Raises:
+        ValueError: when the file is not a darwin_bench run log.
+    """
+    path = Path(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    records: list[dict[str, Any]] = []
+    for n, line in enumerate(lines):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            if n == len(lines) - 1:
+                break  # torn last line of a killed run
+            raise ValueError(f"{path}:{n + 1} is not valid JSON") from None
+    if not records or records[0].get("type") != "header":
+        raise ValueError(f"{path} is not a darwin_bench run log (no header line)")
+    run = RunRecord(path, records[0])
+    for record in records[1:]:
+        if record.get("type") == "evaluation":
+            run.evaluations.append(Evaluation.from_dict(record))
+        elif record.get("type") == "footer":
+            run.footer = record
+    return run

@@ -1,0 +1,47 @@
+"""Search spaces: genomes, their Gymnasium action spaces, and the operators on them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from darwin_bench.spaces.base import Gene, Genome, SearchSpace
+from darwin_bench.spaces.cnn import CNNSpace
+from darwin_bench.spaces.layered import LayeredSpace
+from darwin_bench.spaces.mlp import MLPSpace
+from darwin_bench.validation import check_choice
+
+SpaceFactory = Callable[..., SearchSpace]
+
+#: Space name -> class (or factory taking ``input_shape, num_outputs, **kwargs``).
+SPACES: dict[str, SpaceFactory] = {"mlp": MLPSpace, "cnn": CNNSpace}
+
+
+def register_space(name: str, factory: SpaceFactory) -> None:
+    """Make a space available by name (to envs, the CLI and :func:`make_space`)."""
+    SPACES[name] = factory
+
+
+def make_space(
+    name: str, input_shape: Sequence[int], num_outputs: int, **kwargs: Any
+) -> SearchSpace:
+    """Instantiate the space ``name`` for a task's input shape and output count.
+
+    Raises:
+        ValueError: when ``name`` is not a known space.
+    """
+    check_choice("space", name, SPACES)
+    return SPACES[name](input_shape, num_outputs, **kwargs)
+
+
+__all__ = [
+    "SPACES",
+    "CNNSpace",
+    "Gene",
+    "Genome",
+    "LayeredSpace",
+    "MLPSpace",
+    "SearchSpace",
+    "make_space",
+    "register_space",
+]

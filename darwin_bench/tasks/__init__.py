@@ -1,0 +1,16 @@
+"""Tasks: the building blocks of standardized learning problems."""
+
+from __future__ import annotations
+
+from darwin_bench.tasks.base import Task, TaskResult, TrainingDiverged
+from darwin_bench.tasks.classification import ClassificationTask, hash_arrays
+from darwin_bench.tasks.digits import DigitsTask
+
+__all__ = [
+    "ClassificationTask",
+    "DigitsTask",
+    "Task",
+    "TaskResult",
+    "TrainingDiverged",
+    "hash_arrays",
+]

@@ -1,0 +1,119 @@
+"""`Task`: data, heads, loss, metric, trainer and fidelities behind an environment."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from darwin_bench.architecture import Architecture
+from darwin_bench.validation import check_positive_int
+
+
+class TrainingDiverged(RuntimeError):
+    """Raised by a trainer when the loss becomes NaN or infinite."""
+
+
+@dataclass
+class TaskResult:
+    """What :meth:`Task.fit` returns.
+
+    Attributes:
+        metrics: search-facing and reporting metrics (e.g. ``accuracy``, ``test_accuracy``).
+        model: the trained module (costs are measured on it).
+        train_seconds: wall time spent training.
+    """
+
+    metrics: dict[str, float]
+    model: nn.Module
+    train_seconds: float
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Task(ABC):
+    """A standardized learning problem that scores architectures.
+
+    Attributes:
+        name: short name, e.g. ``"digits"``.
+        metric: the name of the search-facing metric in ``metrics`` (validation data).
+        higher_is_better: direction of :attr:`metric`.
+        fidelities: fidelity names and their defaults, e.g. ``{"epochs": 10}``.
+        default_targets: a sensible reward target per cost name for this task.
+    """
+
+    name: ClassVar[str] = "task"
+    metric: ClassVar[str] = "accuracy"
+    higher_is_better: ClassVar[bool] = True
+    fidelities: dict[str, int] = {}
+    default_targets: dict[str, float] = {}
+
+    @property
+    @abstractmethod
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one input example, without the batch dimension."""
+
+    @property
+    @abstractmethod
+    def num_outputs(self) -> int:
+        """Size of the network's output layer."""
+
+    @property
+    @abstractmethod
+    def data_hash(self) -> str:
+        """SHA-256 of the task's data (all splits); results compare only on equal hashes."""
+
+    @abstractmethod
+    def fit(
+        self, architecture: Architecture, *, seed: int, fidelity: Mapping[str, int]
+    ) -> TaskResult:
+        """Build, train and evaluate ``architecture``.
+
+        Raises:
+            TrainingDiverged: when training produces a non-finite loss.
+        """
+
+    @abstractmethod
+    def build(self, architecture: Architecture) -> nn.Module:
+        """Build the untrained module (used to cost a network whose training failed)."""
+
+    @abstractmethod
+    def example_input(self, batch_size: int = 1) -> torch.Tensor:
+        """A batch of inputs of the right shape, for FLOP counting and latency."""
+
+    def config(self) -> dict[str, Any]:
+        """Everything besides the data that changes results (trainer settings); JSON."""
+        return {}
+
+    def spec(self) -> dict[str, Any]:
+        """The task's identity: name, data hash, config. Part of every cache key and run log."""
+        return {"name": self.name, "data_hash": self.data_hash, "config": self.config()}
+
+    def score(self, metrics: Mapping[str, float]) -> float:
+        """The search-facing score, higher is better (e.g. validation accuracy)."""
+        value = float(metrics[self.metric])
+        return value if self.higher_is_better else -value
+
+    @property
+    def worst_score(self) -> float:
+        """The score given to a failed evaluation."""
+        return 0.0
+
+    def check_fidelity(self, fidelity: Mapping[str, Any] | None) -> dict[str, int]:
+        """Fill in defaults and validate a fidelity mapping.
+
+        Raises:
+            ValueError: for an unknown fidelity name or a non-positive value.
+        """
+        out = dict(self.fidelities)
+        for key, value in (fidelity or {}).items():
+            if key not in self.fidelities:
+                raise ValueError(
+                    f"fidelity {key!r} is not known to task {self.name!r}; "
+                    f"allowed: {sorted(self.fidelities)}"
+                )
+            out[key] = check_positive_int(key, value)
+        return out

@@ -1,0 +1,125 @@
+"""`ClassificationTask`: any labelled arrays with fixed train/validation/test splits."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from darwin_bench.architecture import Architecture
+from darwin_bench.models import build_model
+from darwin_bench.seeding import torch_determinism
+from darwin_bench.tasks.base import Task, TaskResult, TrainingDiverged
+from darwin_bench.training import TrainConfig, evaluate_classifier, train_classifier
+
+Split = tuple[np.ndarray, np.ndarray]
+
+
+def hash_arrays(*arrays: np.ndarray) -> str:
+    """SHA-256 over the dtype, shape and bytes of each array, in order."""
+    digest = hashlib.sha256()
+    for arr in arrays:
+        arr = np.ascontiguousarray(arr)
+        digest.update(f"{arr.dtype.str}{arr.shape}".encode())
+        digest.update(arr.tobytes())
+    return digest.hexdigest()
+
+
+class ClassificationTask(Task):
+    """Classification on fixed splits; the search sees validation accuracy.
+
+    Args:
+        name: task name.
+        train: ``(x, y)`` used for training.
+        val: ``(x, y)`` the search is scored on (``metrics["accuracy"]``).
+        test: ``(x, y)`` held out for reporting (``metrics["test_accuracy"]``).
+        num_classes: number of classes (default: ``max(y) + 1`` over all splits).
+        train_config: trainer settings.
+        epochs: default training epochs (the fidelity).
+        threads: torch threads used while training (pinned for determinism).
+    """
+
+    metric: ClassVar[str] = "accuracy"
+    higher_is_better: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        name: str,
+        train: Split,
+        val: Split,
+        test: Split,
+        *,
+        num_classes: int | None = None,
+        train_config: TrainConfig | None = None,
+        epochs: int = 10,
+        threads: int = 1,
+        default_targets: Mapping[str, float] | None = None,
+    ) -> None:
+        self.name = name  # type: ignore[misc]
+        self._arrays = (train[0], train[1], val[0], val[1], test[0], test[1])
+        self._data_hash = hash_arrays(*self._arrays)
+        tensors = [
+            torch.as_tensor(np.asarray(a, dtype=np.float32 if i % 2 == 0 else np.int64))
+            for i, a in enumerate(self._arrays)
+        ]
+        self.x_train, self.y_train, self.x_val, self.y_val, self.x_test, self.y_test = tensors
+        labels = np.concatenate([train[1], val[1], test[1]])
+        self._num_classes = int(num_classes if num_classes is not None else labels.max() + 1)
+        self.train_config = train_config or TrainConfig()
+        self.fidelities = {"epochs": int(epochs)}
+        self.threads = int(threads)
+        self.default_targets = dict(default_targets or {})
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+    @property
+    def num_outputs(self) -> int:
+        return self._num_classes
+
+    @property
+    def data_hash(self) -> str:
+        return self._data_hash
+
+    def config(self) -> dict[str, Any]:
+        return {"train": self.train_config.to_dict(), "threads": self.threads}
+
+    def build(self, architecture: Architecture) -> nn.Module:
+        return build_model(architecture)
+
+    def example_input(self, batch_size: int = 1) -> torch.Tensor:
+        return self.x_val[:batch_size].clone()
+
+    def fit(
+        self, architecture: Architecture, *, seed: int, fidelity: Mapping[str, int]
+    ) -> TaskResult:
+        epochs = self.check_fidelity(fidelity)["epochs"]
+        start = time.perf_counter()
+        with torch_determinism(seed, self.threads):
+            model = self.build(architecture)
+            history = train_classifier(
+                model,
+                self.x_train,
+                self.y_train,
+                epochs=epochs,
+                seed=seed,
+                config=self.train_config,
+            )
+            val_acc, val_loss = evaluate_classifier(model, self.x_val, self.y_val)
+            test_acc, test_loss = evaluate_classifier(model, self.x_test, self.y_test)
+        if not np.isfinite(val_loss):
+            raise TrainingDiverged(f"validation loss is {val_loss}")
+        metrics = {
+            "accuracy": val_acc,
+            "test_accuracy": test_acc,
+            "val_loss": val_loss,
+            "test_loss": test_loss,
+            "train_loss": history[-1],
+        }
+        return TaskResult(metrics, model, time.perf_counter() - start, {"epochs": epochs})

@@ -1,0 +1,75 @@
+"""The Digits task: scikit-learn's 8x8 handwritten digits, offline and hash-pinned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+from darwin_bench.tasks.classification import ClassificationTask
+from darwin_bench.training import TrainConfig
+
+#: The split is part of the task's definition, never the run's seed.
+SPLIT_SEED = 0
+VAL_FRACTION = 0.2
+TEST_FRACTION = 0.2
+
+
+def digits_splits(image: bool = False) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Return the fixed stratified (train, val, test) splits: 60/20/20 of the 1,797 digits.
+
+    Args:
+        image: return inputs as ``(N, 1, 8, 8)`` images instead of 64-vectors.
+    """
+    data = load_digits()
+    x = (data.data / 16.0).astype(np.float32)
+    y = data.target.astype(np.int64)
+    x_rest, x_test, y_rest, y_test = train_test_split(
+        x, y, test_size=TEST_FRACTION, stratify=y, random_state=SPLIT_SEED
+    )
+    x_train, x_val, y_train, y_val = train_test_split(
+        x_rest,
+        y_rest,
+        test_size=VAL_FRACTION / (1 - TEST_FRACTION),
+        stratify=y_rest,
+        random_state=SPLIT_SEED,
+    )
+    splits = ((x_train, y_train), (x_val, y_val), (x_test, y_test))
+    if image:
+        splits = tuple((xs.reshape(-1, 1, 8, 8), ys) for xs, ys in splits)
+    return splits
+
+
+class DigitsTask(ClassificationTask):
+    """Digits classification (10 classes) with a fixed 60/20/20 stratified split.
+
+    Args:
+        image: feed ``(1, 8, 8)`` images (for the ``cnn`` space) instead of flat 64-vectors.
+        epochs: default training epochs.
+        lr: Adam learning rate.
+        batch_size: minibatch size.
+    """
+
+    def __init__(
+        self,
+        *,
+        image: bool = False,
+        epochs: int = 20,
+        lr: float = 3e-3,
+        batch_size: int = 64,
+        **kwargs: Any,
+    ) -> None:
+        train, val, test = digits_splits(image=image)
+        super().__init__(
+            "digits",
+            train,
+            val,
+            test,
+            num_classes=10,
+            train_config=TrainConfig(lr=lr, batch_size=batch_size),
+            epochs=epochs,
+            default_targets={"flops": 2e4, "params": 1e4, "synapses": 1e4, "latency_ms": 0.05},
+            **kwargs,
+        )

@@ -1,0 +1,98 @@
+"""A deterministic CPU trainer for classifiers; epochs are the fidelity."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from darwin_bench.tasks.base import TrainingDiverged
+from darwin_bench.validation import check_positive_float, check_positive_int
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Trainer settings.
+
+    Attributes:
+        lr: Adam learning rate.
+        batch_size: minibatch size.
+        weight_decay: L2 penalty (AdamW-style decoupled decay).
+        grad_clip: clip the global gradient norm at this value (0 disables).
+    """
+
+    lr: float = 3e-3
+    batch_size: int = 64
+    weight_decay: float = 0.0
+    grad_clip: float = 0.0
+
+    def __post_init__(self) -> None:
+        check_positive_float("lr", self.lr)
+        check_positive_int("batch_size", self.batch_size)
+        if self.weight_decay < 0 or self.grad_clip < 0:
+            raise ValueError("weight_decay and grad_clip must be >= 0")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serializable settings."""
+        return asdict(self)
+
+
+def train_classifier(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    epochs: int,
+    seed: int,
+    config: TrainConfig,
+) -> list[float]:
+    """Train ``model`` with cross-entropy; return the mean training loss of each epoch.
+
+    The minibatch order comes from a generator seeded with ``seed``; the caller seeds torch's
+    global generator (weights init, dropout) the same way, see
+    :func:`darwin_bench.seeding.torch_determinism`.
+
+    Raises:
+        TrainingDiverged: when a loss or gradient becomes NaN or infinite.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    loss_fn = nn.CrossEntropyLoss()
+    history: list[float] = []
+    n = x.shape[0]
+    model.train()
+    for epoch in range(epochs):
+        order = torch.randperm(n, generator=generator)
+        total = 0.0
+        for start in range(0, n, config.batch_size):
+            idx = order[start : start + config.batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x[idx]), y[idx])
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise TrainingDiverged(f"loss became {value} in epoch {epoch + 1}")
+            loss.backward()
+            if config.grad_clip > 0:
+                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            total += value * idx.numel()
+        history.append(total / n)
+    for p in model.parameters():
+        if not torch.isfinite(p).all():
+            raise TrainingDiverged("weights became non-finite during training")
+    return history
+
+
+@torch.inference_mode()
+def evaluate_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """Return (accuracy, mean cross-entropy) of ``model`` on ``(x, y)``."""
+    model.eval()
+    logits = model(x)
+    loss = float(nn.functional.cross_entropy(logits, y))
+    accuracy = float((logits.argmax(dim=1) == y).float().mean())
+    return accuracy, loss

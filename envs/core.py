@@ -1,0 +1,196 @@
+"""`SearchCore`: what every darwin_bench env shares (task, space, reward, budget, evaluator)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from darwin_bench.costs import COSTS, CostConfig, LatencyConfig
+from darwin_bench.evaluation import EvalRequest, Evaluation, Evaluator, SQLiteCache
+from darwin_bench.evaluation.executors import ProcessPool, serial
+from darwin_bench.rewards import REWARDS, Reward
+from darwin_bench.seeding import derive_seed
+from darwin_bench.spaces import SearchSpace, make_space
+from darwin_bench.tasks import Task
+from darwin_bench.validation import check_choice, check_positive_float, check_positive_int
+from envs.tasks import make_task
+
+Listener = Callable[[Evaluation], None]
+
+#: Bound of the proposal observation's entries (rewards are clipped to it in observations).
+OBS_BOUND = 1e3
+
+
+def observation_box() -> spaces.Box:
+    """The proposal observation space: last reward, last score, best reward, budget used."""
+    return spaces.Box(-OBS_BOUND, OBS_BOUND, shape=(4,), dtype=np.float32)
+
+
+class SearchCore:
+    """Builds and holds one search problem from env kwargs.
+
+    Args:
+        task: a task name from :data:`envs.tasks.TASKS`, or a :class:`Task` instance.
+        space: a space name from :data:`darwin_bench.spaces.SPACES`.
+        task_kwargs: keyword arguments of the task factory.
+        space_kwargs: keyword arguments of the space (e.g. ``max_layers``).
+        reward: a reward name (see :mod:`darwin_bench.rewards`).
+        cost: the cost the reward trades against (see :data:`darwin_bench.costs.COSTS`).
+        target: the cost target; default: the task's default target for that cost.
+        reward_kwargs: reward parameters, e.g. ``{"weight": 0.2}``.
+        budget: evaluations per run (one proposal = one evaluation, cached or not).
+        epochs: training epochs per evaluation (shorthand for ``fidelity={"epochs": ...}``).
+        fidelity: any fidelity of the task, e.g. ``{"epochs": 5}``.
+        measure_latency: measure host latency of every network (needed for
+            ``cost="latency_ms"``; turn off for faster, fully deterministic costs).
+        latency_repeats: timed samples per latency measurement.
+        cache_path: a SQLite file that keeps evaluations across runs and processes.
+        workers: evaluate populations in this many local processes (1 = in-process).
+    """
+
+    def __init__(
+        self,
+        *,
+        task: str | Task = "digits",
+        space: str = "mlp",
+        task_kwargs: Mapping[str, Any] | None = None,
+        space_kwargs: Mapping[str, Any] | None = None,
+        reward: str = "mnasnet",
+        cost: str = "flops",
+        target: float | None = None,
+        reward_kwargs: Mapping[str, float] | None = None,
+        budget: int = 100,
+        epochs: int | None = None,
+        fidelity: Mapping[str, int] | None = None,
+        measure_latency: bool = True,
+        latency_repeats: int = 15,
+        cache_path: str | Path | None = None,
+        workers: int = 1,
+    ) -> None:
+        check_choice("reward", reward, REWARDS)
+        check_choice("cost", cost, COSTS)
+        self.budget = check_positive_int("budget", budget)
+        workers = check_positive_int("workers", workers)
+        self.task: Task = make_task(task, task_kwargs)
+        self.space: SearchSpace = make_space(
+            space, self.task.input_shape, self.task.num_outputs, **dict(space_kwargs or {})
+        )
+        fidelity = dict(fidelity or {})
+        if epochs is not None:
+            fidelity["epochs"] = check_positive_int("epochs", epochs)
+        self.fidelity = self.task.check_fidelity(fidelity)
+        if target is None:
+            if cost not in self.task.default_targets:
+                raise ValueError(f"target is required for cost {cost!r} on task {self.task.name!r}")
+            target = self.task.default_targets[cost]
+        self.reward = Reward(
+            reward, cost, check_positive_float("target", target), dict(reward_kwargs or {})
+        )
+        if cost == "latency_ms" and not measure_latency:
+            raise ValueError("measure_latency must be True when cost is 'latency_ms'")
+        cost_config = CostConfig(
+            latency=bool(measure_latency),
+            latency_config=LatencyConfig(
+                repeats=check_positive_int("latency_repeats", latency_repeats)
+            ),
+        )
+        self.evaluator = Evaluator(
+            self.task,
+            cost_config=cost_config,
+            cache=SQLiteCache(cache_path) if cache_path is not None else None,
+            executor=ProcessPool(workers) if workers > 1 else serial,
+        )
+        self.listeners: list[Listener] = []
+        self.budget_used = 0
+        self.run_seed = 0
+
+    # ------------------------------------------------------------------ runs
+    def start_run(self, run_seed: int) -> None:
+        """Begin a new run: reset the budget and fix the seed every candidate seed derives from."""
+        self.run_seed = int(run_seed)
+        self.budget_used = 0
+
+    @property
+    def budget_left(self) -> int:
+        """Evaluations left in this run."""
+        return self.budget - self.budget_used
+
+    def candidate_seed(self, architecture_hash: str) -> int:
+        """The training seed of an architecture in this run (independent of order and worker)."""
+        return derive_seed(self.run_seed, architecture_hash)
+
+    def evaluate(self, genomes: Sequence[Any]) -> list[Evaluation]:
+        """Decode, evaluate and reward genomes as one population; spends one budget unit each.
+
+        Raises:
+            ValueError: for an invalid genome (nothing is evaluated or spent).
+            RuntimeError: when the population is larger than the budget left.
+        """
+        validated = [self.space.validate(g) for g in genomes]
+        if len(validated) > self.budget_left:
+            raise RuntimeError(
+                f"budget exhausted: {len(validated)} evaluations asked, {self.budget_left} left "
+                f"of {self.budget}; call reset() to start a new run"
+            )
+        requests = []
+        for genome in validated:
+            architecture = self.space.decode(genome)
+            seed = self.candidate_seed(architecture.hash)
+            requests.append(EvalRequest(architecture, seed, self.fidelity, genome.tolist()))
+        evaluations = self.evaluator.evaluate(requests)
+        for evaluation in evaluations:
+            self._reward(evaluation)
+            evaluation.step = self.budget_used
+            self.budget_used += 1
+            for listener in self.listeners:
+                listener(evaluation)
+        return evaluations
+
+    def _reward(self, evaluation: Evaluation) -> None:
+        score = self.task.score(evaluation.metrics) if evaluation.ok else self.task.worst_score
+        evaluation.reward = self.reward(score, evaluation.costs)
+        evaluation.objectives = self.reward.objectives(score, evaluation.costs)
+
+    def info(self, evaluation: Evaluation) -> dict[str, Any]:
+        """The ``info`` dict of a step that evaluated a network."""
+        return {
+            "metrics": dict(evaluation.metrics),
+            "costs": dict(evaluation.costs),
+            "architecture": evaluation.architecture,
+            "evaluation_id": evaluation.evaluation_id,
+            "budget_used": self.budget_used,
+            "budget": self.budget,
+            "status": evaluation.status,
+            "reason": evaluation.reason,
+            "objectives": dict(evaluation.objectives),
+            "seed": evaluation.seed,
+            "fidelity": dict(evaluation.fidelity),
+            "evaluation": evaluation,
+        }
+
+    def describe(self) -> dict[str, Any]:
+        """Settings for run logs and ``darwin-bench list``."""
+        return {
+            "task": self.task.spec(),
+            "space": self.space.describe(),
+            "reward": self.reward.to_dict(),
+            "budget": self.budget,
+            "fidelity": self.fidelity,
+            "costs": self.evaluator.cost_config.to_dict(),
+        }
+
+    def observation(self, evaluation: Evaluation | None, best: float) -> np.ndarray:
+        """The proposal env's observation: last reward, last score, best reward, budget used."""
+        if evaluation is None:
+            return np.array([0.0, 0.0, 0.0, 0.0], dtype=np.float32)
+        values = [
+            evaluation.reward or 0.0,
+            evaluation.objectives.get("score", 0.0),
+            best,
+            self.budget_used / self.budget,
+        ]
+        return np.clip(np.array(values, dtype=np.float32), -OBS_BOUND, OBS_BOUND)

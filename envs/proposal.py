@@ -1,0 +1,81 @@
+"""`ProposalEnv`: one network per step; the action is a whole genome."""
+
+from __future__ import annotations
+
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+
+from darwin_bench.evaluation import Evaluation
+from darwin_bench.spaces import SearchSpace
+from envs.core import Listener, SearchCore, observation_box
+
+
+class ProposalEnv(gym.Env[np.ndarray, np.ndarray]):
+    """Propose a network (a genome of the search space); get it trained, costed and rewarded.
+
+    An episode is one search run: ``reset(seed=...)`` starts a run with that seed and a fresh
+    budget; every step evaluates one network; the episode is truncated when the budget of
+    evaluations is spent. Keyword arguments are those of :class:`envs.core.SearchCore`.
+
+    Observation: ``[last reward, last score, best reward so far, fraction of budget used]``.
+
+    Public helpers for agents: :attr:`search_space` (sample, mutate, crossover, decode),
+    :attr:`budget`, :attr:`budget_left`, :meth:`add_listener`.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": []}
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.core = SearchCore(**kwargs)
+        self.action_space = self.core.space.action_space
+        self.observation_space = observation_box()
+        self._best = 0.0
+        self._started = False
+
+    @property
+    def search_space(self) -> SearchSpace:
+        """The search space whose genomes are the actions."""
+        return self.core.space
+
+    @property
+    def budget(self) -> int:
+        """Evaluations per run."""
+        return self.core.budget
+
+    @property
+    def budget_left(self) -> int:
+        """Evaluations left in the current run."""
+        return self.core.budget_left
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(evaluation)`` after every evaluation (e.g. a run log's ``append``)."""
+        self.core.listeners.append(listener)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        self.core.start_run(int(self.np_random.integers(2**31 - 1)))
+        self._best = 0.0
+        self._started = True
+        return self.core.observation(None, 0.0), {
+            "budget": self.core.budget,
+            "budget_used": 0,
+            "run_seed": self.core.run_seed,
+        }
+
+    def step(
+        self, action: np.ndarray
+    ) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
+        if not self._started:
+            raise RuntimeError("call reset() before step()")
+        evaluation: Evaluation = self.core.evaluate([action])[0]
+        reward = float(evaluation.reward if evaluation.reward is not None else 0.0)
+        self._best = reward if evaluation.step == 0 else max(self._best, reward)
+        truncated = self.core.budget_left == 0
+        if truncated:
+            self._started = False
+        obs = self.core.observation(evaluation, self._best)
+        return obs, reward, False, truncated, self.core.info(evaluation)

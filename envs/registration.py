@@ -1,0 +1,84 @@
+"""The registered environments (a public contract: ids never change meaning)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+
+NAMESPACE = "darwin_bench"
+
+
+@dataclass(frozen=True)
+class EnvEntry:
+    """One registered env: its id, form and default kwargs."""
+
+    id: str
+    form: str  # "proposal" or "builder"
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+ENTRY_POINTS = {
+    "proposal": "envs.proposal:ProposalEnv",
+    "builder": "envs.builder:BuilderEnv",
+}
+VECTOR_ENTRY_POINTS = {"proposal": "envs.population:PopulationEnv"}
+
+#: Every env darwin_bench registers at import.
+ENVS: list[EnvEntry] = [
+    EnvEntry(
+        f"{NAMESPACE}/Digits-MLP-v0",
+        "proposal",
+        {"task": "digits", "space": "mlp"},
+        "8x8 digits, MLPs of 1-4 hidden layers; action = a genome",
+    ),
+    EnvEntry(
+        f"{NAMESPACE}/Digits-CNN-v0",
+        "proposal",
+        {"task": "digits", "space": "cnn", "task_kwargs": {"image": True}},
+        "8x8 digits as 1x8x8 images, CNNs of 1-3 conv blocks; action = a genome",
+    ),
+    EnvEntry(
+        f"{NAMESPACE}/Digits-MLP-Builder-v0",
+        "builder",
+        {"task": "digits", "space": "mlp"},
+        "the MLP space built one gene per step, with action masks",
+    ),
+]
+
+
+def register_entry(entry: EnvEntry) -> None:
+    """Register one entry with Gymnasium (replacing an earlier one of the same id)."""
+    if entry.id in gym.registry:
+        del gym.registry[entry.id]
+    gym.register(
+        id=entry.id,
+        entry_point=ENTRY_POINTS[entry.form],
+        vector_entry_point=VECTOR_ENTRY_POINTS.get(entry.form),
+        kwargs=dict(entry.kwargs),
+    )
+
+
+def register_envs() -> None:
+    """Register every entry of :data:`ENVS` (called at ``import darwin_bench``)."""
+    for entry in ENVS:
+        register_entry(entry)
+
+
+def env_ids() -> list[str]:
+    """All darwin_bench env ids."""
+    return [e.id for e in ENVS]
+
+
+def get_entry(env_id: str) -> EnvEntry:
+    """Return the entry of ``env_id``.
+
+    Raises:
+        ValueError: naming the known ids when ``env_id`` is not one.
+    """
+    for entry in ENVS:
+        if entry.id == env_id:
+            return entry
+    raise ValueError(f"env must be one of {', '.join(env_ids())}; got {env_id!r}")

@@ -1,0 +1,39 @@
+"""The standardized task registry: task names -> factories."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from darwin_bench.tasks import DigitsTask, Task
+from darwin_bench.validation import check_choice
+
+TaskFactory = Callable[..., Task]
+
+#: Task name -> factory accepting the task's keyword arguments.
+TASKS: dict[str, TaskFactory] = {"digits": DigitsTask}
+
+_INSTANCES: dict[str, Task] = {}
+
+
+def register_task(name: str, factory: TaskFactory) -> None:
+    """Make a task available to envs by name."""
+    TASKS[name] = factory
+    for key in [k for k in _INSTANCES if k.startswith(f"{name}|")]:
+        del _INSTANCES[key]
+
+
+def make_task(name: str | Task, kwargs: Mapping[str, Any] | None = None) -> Task:
+    """Return the task ``name`` built with ``kwargs`` (one shared instance per process).
+
+    Raises:
+        ValueError: for an unknown task name.
+    """
+    if isinstance(name, Task):
+        return name
+    check_choice("task", name, TASKS)
+    key = f"{name}|{json.dumps(dict(kwargs or {}), sort_keys=True, default=str)}"
+    if key not in _INSTANCES:
+        _INSTANCES[key] = TASKS[name](**dict(kwargs or {}))
+    return _INSTANCES[key]
