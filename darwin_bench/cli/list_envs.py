@@ -1,0 +1,67 @@
+"""``darwin-bench list``: env ids, spaces, rewards and costs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("list", help="list envs, spaces, rewards, costs and agents")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.set_defaults(handler=main)
+
+
+def catalogue() -> dict[str, Any]:
+    """Everything ``list`` shows, as JSON-serializable data."""
+    from baselines import AGENTS
+    from darwin_bench.costs import COSTS
+    from darwin_bench.rewards import REWARD_PARAMS
+    from darwin_bench.spaces import SPACES
+    from envs.registration import ENVS
+
+    return {
+        "envs": [
+            {"id": e.id, "form": e.form, "kwargs": e.kwargs, "description": e.description}
+            for e in ENVS
+        ],
+        "spaces": sorted(SPACES),
+        "rewards": {name: list(params) for name, params in REWARD_PARAMS.items()},
+        "costs": dict(COSTS),
+        "agents": {name: cls.forms for name, cls in AGENTS.items()},
+    }
+
+
+def main(args: argparse.Namespace) -> int:
+    data = catalogue()
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    console = Console()
+    table = Table(title="Environments")
+    for col in ("id", "form", "space", "description"):
+        table.add_column(col)
+    for env in data["envs"]:
+        table.add_row(
+            env["id"], env["form"], str(env["kwargs"].get("space", "")), env["description"]
+        )
+    console.print(table)
+    table = Table(title="Rewards and costs")
+    table.add_column("reward")
+    table.add_column("parameters")
+    for name, params in data["rewards"].items():
+        table.add_row(name, ", ".join(params) or "-")
+    console.print(table)
+    table = Table()
+    table.add_column("cost")
+    table.add_column("meaning")
+    for name, meaning in data["costs"].items():
+        table.add_row(name, meaning)
+    console.print(table)
+    console.print("spaces: " + ", ".join(data["spaces"]))
+    console.print("agents: " + ", ".join(f"{a} ({'/'.join(f)})" for a, f in data["agents"].items()))
+    return 0

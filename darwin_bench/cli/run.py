@@ -1,0 +1,122 @@
+"""``darwin-bench run``: one agent, one env, one budget, one seed; a run log, table and plot."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from darwin_bench.cli.common import add_env_kwargs, env_kwargs, json_dict
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("run", help="run a search agent on an env")
+    parser.add_argument("--agent", required=True, help="agent name (see `darwin-bench list`)")
+    parser.add_argument("--env", required=True, help="env id, e.g. darwin_bench/Digits-MLP-v0")
+    parser.add_argument("--budget", type=int, required=True, help="number of evaluations")
+    parser.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
+    parser.add_argument("--out", default="runs", help="output folder (default: runs)")
+    parser.add_argument("--agent-config", default=None, help="agent config as a JSON object")
+    parser.add_argument("--top", type=int, default=5, help="rows in the summary table")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_env_kwargs(parser)
+    parser.set_defaults(handler=main)
+
+
+def summary_table(record: Any, top: int) -> Table:
+    """The best ``top`` distinct networks of a run, by reward."""
+    cost = record.header.get("problem", {}).get("reward", {}).get("cost", "flops")
+    best: dict[str, Any] = {}
+    for e in record.evaluations:
+        if e.ok and e.reward is not None and e.evaluation_id not in best:
+            best[e.evaluation_id] = e
+    rows = sorted(best.values(), key=lambda e: -e.reward)[:top]
+    table = Table(title=f"Best networks ({record.header['agent']}, seed {record.header['seed']})")
+    for col in (
+        "rank",
+        "step",
+        "reward",
+        "val acc",
+        "test acc",
+        "params",
+        "flops",
+        "latency ms",
+        "layers",
+    ):
+        table.add_column(col, justify="right" if col != "layers" else "left")
+    for rank, e in enumerate(rows, 1):
+        layers = "-".join(
+            str(la.get("units", la.get("filters", la["type"])))
+            for la in e.architecture["layers"]
+            if la["type"] in ("dense", "conv2d")
+        )
+        table.add_row(
+            str(rank),
+            str(e.step),
+            f"{e.reward:.4f}",
+            f"{e.metrics.get('accuracy', 0):.4f}",
+            f"{e.metrics.get('test_accuracy', float('nan')):.4f}",
+            f"{e.costs['params']:.0f}",
+            f"{e.costs['flops']:.0f}",
+            f"{e.costs.get('latency_ms', float('nan')):.4f}",
+            layers,
+        )
+    table.caption = f"reward trades score against {cost}"
+    return table
+
+
+def main(args: argparse.Namespace) -> int:
+    from baselines.runner import run_agent
+    from darwin_bench.plots import plot_best_so_far
+
+    from baselines import make_agent
+    from darwin_bench.validation import check_positive_int
+    from envs.registration import get_entry
+
+    console = Console()
+    kwargs = env_kwargs(args)
+    agent_config = json_dict("--agent-config", args.agent_config)
+    get_entry(args.env)  # fail on bad input before the progress bar starts
+    make_agent(args.agent, agent_config)
+    check_positive_int("budget", args.budget)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("best {task.fields[best]}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=args.no_progress,
+        transient=False,
+    ) as progress:
+        bar = progress.add_task(f"{args.agent} on {args.env}", total=args.budget, best="-")
+        best = [float("-inf")]
+
+        def tick(evaluation: Any) -> None:
+            if evaluation.reward is not None:
+                best[0] = max(best[0], evaluation.reward)
+            progress.update(bar, advance=1, best=f"{best[0]:.4f}")
+
+        result = run_agent(
+            args.agent,
+            args.env,
+            budget=args.budget,
+            seed=args.seed,
+            out_dir=args.out,
+            env_kwargs=kwargs,
+            agent_config=agent_config,
+            on_evaluation=tick,
+        )
+    record = result.record
+    console.print(summary_table(record, args.top))
+    plot = plot_best_so_far([record], result.path.with_suffix(".png"))
+    footer = record.footer or {}
+    console.print(
+        f"{len(record.evaluations)} evaluations ({footer.get('failed', 0)} failed) in "
+        f"{result.seconds:.1f} s; Pareto front: {len(footer.get('pareto_front', []))} networks"
+    )
+    console.print(f"run log: {result.path}\nplot:    {plot}")
+    return 0

@@ -1,0 +1,43 @@
+"""Plots of run logs (matplotlib, written to PNG without a display)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from darwin_bench.runlog import RunRecord
+
+
+def best_so_far(rewards: Sequence[float]) -> np.ndarray:
+    """Running maximum of the rewards (NaN for failed evaluations is skipped)."""
+    values = np.asarray(rewards, dtype=float)
+    values = np.where(np.isfinite(values), values, -np.inf)
+    return np.maximum.accumulate(values)
+
+
+def plot_best_so_far(runs: Sequence[RunRecord], path: str | Path, title: str = "") -> Path:
+    """Write a PNG of best-so-far reward vs evaluations, one line per run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    for run in runs:
+        curve = best_so_far(run.rewards())
+        label = f"{run.header.get('agent', '?')} seed {run.header.get('seed', '?')}"
+        ax.step(np.arange(1, len(curve) + 1), curve, where="post", label=label)
+    ax.set_xlabel("evaluations")
+    ax.set_ylabel("best reward so far")
+    ax.set_title(title or (runs[0].header.get("env_id", "") if runs else ""))
+    ax.grid(alpha=0.3)
+    if runs:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
