@@ -69,10 +69,9 @@ def summary_table(record: Any, top: int) -> Table:
 
 
 def main(args: argparse.Namespace) -> int:
+    from baselines import make_agent
     from baselines.runner import run_agent
     from darwin_bench.plots import plot_best_so_far
-
-    from baselines import make_agent
     from darwin_bench.validation import check_positive_int
     from envs.registration import get_entry
 
