@@ -1,0 +1,1 @@
+"""Datasets behind the standard tasks: embedded offline defaults and checksummed downloads."""
