@@ -250,7 +250,9 @@ class CharVocab:
         Returns:
             A 1-D ``int64`` array of ``len(text)`` ids.
         """
-        codes = np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.int64)
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(
+            np.int64
+        )
         ids = np.zeros(codes.shape, dtype=np.int64)
         known = codes < self._table.shape[0]
         ids[known] = self._table[codes[known]]
