@@ -12,12 +12,23 @@ NAMESPACE = "darwin_bench"
 
 @dataclass(frozen=True)
 class EnvEntry:
-    """One registered env: its id, form and default kwargs."""
+    """One registered env.
+
+    Attributes:
+        id: the Gymnasium id (a public contract).
+        form: ``"proposal"`` (a genome per step), ``"builder"`` (a gene per step), or another
+            form an env module adds; agents declare the forms they work on.
+        kwargs: the env's default kwargs.
+        description: one line for ``darwin-bench list``.
+        test_kwargs: kwargs that make the env fast enough for the registry-parametrized tests
+            (e.g. ``{"epochs": 1}``); merged over ``kwargs`` by the tests.
+    """
 
     id: str
-    form: str  # "proposal" or "builder"
+    form: str
     kwargs: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    test_kwargs: dict[str, Any] = field(default_factory=lambda: {"epochs": 2})
 
 
 ENTRY_POINTS = {
