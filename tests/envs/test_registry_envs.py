@@ -37,7 +37,7 @@ def rollout(env: gym.Env, seed: int, steps: int) -> list[float]:
                 _, reward, done, _, _ = env.step(int(rng.choice(valid)))
             env.reset()
         else:
-            _, reward, _, truncated, _ = env.step(unwrapped.search_space.sample(rng))
+            _, reward, _, _, _ = env.step(unwrapped.search_space.sample(rng))
         rewards.append(float(reward))
     return rewards
 
