@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from baselines.base import Agent, AgentConfig, EnvFactory
+from baselines.ga import GeneticAlgorithm
+from baselines.local_search import LocalSearch
+from baselines.ppo import PPOController
 from baselines.random_search import RandomSearch
+from baselines.rea import RegularizedEvolution
+from baselines.successive_halving import SuccessiveHalving
 from darwin_bench.validation import check_choice
 
 #: Agent name -> class.
 AGENTS: dict[str, type[Agent]] = {RandomSearch.name: RandomSearch}
+AGENTS[GeneticAlgorithm.name] = GeneticAlgorithm
+AGENTS.update(
+    {a.name: a for a in (RegularizedEvolution, PPOController, SuccessiveHalving, LocalSearch)}
+)
 
 
 def make_agent(name: str, config: dict | None = None) -> Agent:
