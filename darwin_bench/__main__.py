@@ -1,0 +1,7 @@
+"""``python -m darwin_bench``: the darwin-bench command."""
+
+import sys
+
+from darwin_bench.cli import main
+
+sys.exit(main())
