@@ -79,8 +79,9 @@ class BuilderEnv(gym.Env[np.ndarray, np.int64]):
         if len(self._prefix) >= len(self.core.space.genes):
             raise RuntimeError("the network is complete; call reset() to build another")
         choice = int(action)
-        if not 0 <= choice < self.action_space.n:
-            raise ValueError(f"action must be in 0..{self.action_space.n - 1}; got {choice}")
+        n = int(self.core.space.nvec.max())
+        if not 0 <= choice < n:
+            raise ValueError(f"action must be in 0..{n - 1}; got {choice}")
         mask = self.action_masks()
         repaired = not mask[choice]
         if repaired:

@@ -96,7 +96,7 @@ class PopulationEnv(VectorEnv):
         truncated = np.full(n, self.core.budget_left == 0)
         self._needs_reset = bool(truncated[0])
         infos = [self.core.info(e) for e in evaluations]
-        info: dict[str, Any] = {"evaluated": np.arange(n) < k}
+        batch_info: dict[str, Any] = {"evaluated": np.arange(n) < k}
         for key in infos[0] if infos else []:
-            info[key] = [inf[key] for inf in infos] + [None] * (n - k)
-        return obs, rewards, np.zeros(n, dtype=bool), truncated, info
+            batch_info[key] = [inf[key] for inf in infos] + [None] * (n - k)
+        return obs, rewards, np.zeros(n, dtype=bool), truncated, batch_info

@@ -72,7 +72,7 @@ class LayeredSpace(SearchSpace):
 
     # ------------------------------------------------------------------- layout
     @cached_property
-    def genes(self) -> tuple[Gene, ...]:  # type: ignore[override]
+    def genes(self) -> tuple[Gene, ...]:
         depth = Gene("depth", tuple(range(self.min_layers, self.max_layers + 1)), ordered=True)
         slots = [
             Gene(f"{g.name}_{i}", g.choices, g.ordered)

@@ -38,7 +38,7 @@ def digits_splits(image: bool = False) -> tuple[tuple[np.ndarray, np.ndarray], .
     )
     splits = ((x_train, y_train), (x_val, y_val), (x_test, y_test))
     if image:
-        splits = tuple((xs.reshape(-1, 1, 8, 8), ys) for xs, ys in splits)
+        return tuple((xs.reshape(-1, 1, 8, 8), ys) for xs, ys in splits)
     return splits
 
 
