@@ -57,6 +57,27 @@ ENVS: list[EnvEntry] = [
         {"task": "digits", "space": "mlp"},
         "the MLP space built one gene per step, with action masks",
     ),
+    EnvEntry(
+        f"{NAMESPACE}/Digits-MLP-Specialize-v0",
+        "proposal",
+        {
+            "task": "digits-specialize",
+            "space": "squeeze",
+            "task_kwargs": {"base_hidden": [256, 256, 256], "base_classes": [0, 1, 2, 3, 4]},
+            "space_kwargs": {"base_hidden": [256, 256, 256]},
+        },
+        "seed 004 specialization: squeeze a 64-256-256-256 MLP trained on digits 0-4 (weights "
+        "inherited, output refit, short fine-tune) into a 10-class digits net; action = the "
+        "fraction of each hidden layer that survives",
+        {
+            "epochs": 1,
+            "task_kwargs": {
+                "base_hidden": [256, 256, 256],
+                "base_classes": [0, 1, 2, 3, 4],
+                "base_epochs": 2,
+            },
+        },
+    ),
 ]
 
 

@@ -7,12 +7,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from darwin_bench.tasks import DigitsTask, Task
+from darwin_bench.tasks.specialization import digits_specialization
 from darwin_bench.validation import check_choice
 
 TaskFactory = Callable[..., Task]
 
 #: Task name -> factory accepting the task's keyword arguments.
 TASKS: dict[str, TaskFactory] = {"digits": DigitsTask}
+TASKS["digits-specialize"] = digits_specialization  # seed 004: squeeze a trained base
 
 _INSTANCES: dict[str, Task] = {}
 

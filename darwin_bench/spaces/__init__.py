@@ -9,12 +9,14 @@ from darwin_bench.spaces.base import Gene, Genome, SearchSpace
 from darwin_bench.spaces.cnn import CNNSpace
 from darwin_bench.spaces.layered import LayeredSpace
 from darwin_bench.spaces.mlp import MLPSpace
+from darwin_bench.spaces.squeeze import SqueezeSpace
 from darwin_bench.validation import check_choice
 
 SpaceFactory = Callable[..., SearchSpace]
 
 #: Space name -> class (or factory taking ``input_shape, num_outputs, **kwargs``).
 SPACES: dict[str, SpaceFactory] = {"mlp": MLPSpace, "cnn": CNNSpace}
+SPACES["squeeze"] = SqueezeSpace  # a trained base MLP squeezed layer by layer (seed 004)
 
 
 def register_space(name: str, factory: SpaceFactory) -> None:
