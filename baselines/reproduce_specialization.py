@@ -47,7 +47,7 @@ ENV_ID = "darwin_bench/Digits-MLP-Specialize-v0"
 DEFAULTS: dict[str, Any] = {
     "budget": 40,
     "population_size": 8,
-    "finetune_epochs": 3,
+    "finetune_epochs": 10,
     "base_epochs": 30,
     "large_epochs": 30,
     "base_hidden": [256, 256, 256],
