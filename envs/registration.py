@@ -78,6 +78,28 @@ ENVS: list[EnvEntry] = [
             },
         },
     ),
+    EnvEntry(
+        f"{NAMESPACE}/CartPole-MLP-v0",
+        "proposal",
+        {"task": "cartpole", "space": "mlp"},
+        "CartPole-v1 policy MLPs trained by PPO (20k steps); score = mean return / 500",
+        {"fidelity": {"timesteps": 512}},
+    ),
+    *(
+        EnvEntry(
+            f"{NAMESPACE}/{label}-{space.upper()}-v0",
+            "proposal",
+            {"task": task, "space": space},
+            f"{label} (downloaded, checksummed), {space.upper()}s; action = a genome",
+            {"epochs": 1},
+        )
+        for label, task in (
+            ("MNIST", "mnist"),
+            ("FashionMNIST", "fashion-mnist"),
+            ("CIFAR10", "cifar10"),
+        )
+        for space in ("mlp", "cnn")
+    ),
 ]
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from darwin_bench.tasks import DigitsTask, Task
+from darwin_bench.tasks.control import ControlTask
+from darwin_bench.tasks.images import ImageTask
 from darwin_bench.tasks.specialization import digits_specialization
 from darwin_bench.validation import check_choice
 
@@ -15,6 +18,8 @@ TaskFactory = Callable[..., Task]
 #: Task name -> factory accepting the task's keyword arguments.
 TASKS: dict[str, TaskFactory] = {"digits": DigitsTask}
 TASKS["digits-specialize"] = digits_specialization  # seed 004: squeeze a trained base
+TASKS["cartpole"] = partial(ControlTask, "CartPole-v1")  # PPO-trained policy networks
+TASKS.update({name: partial(ImageTask, name) for name in ("mnist", "fashion-mnist", "cifar10")})
 
 _INSTANCES: dict[str, Task] = {}
 

@@ -16,3 +16,43 @@ def digits_task():
     from envs.tasks import make_task
 
     return make_task("digits")
+
+
+# --- image datasets: generated stand-ins in the real formats (no network in tests) -----------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "real_image_sources: keep the published MNIST/CIFAR sources (no stand-ins)"
+    )
+
+
+@pytest.fixture(scope="session")
+def synthetic_image_sources(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Small MNIST / Fashion-MNIST / CIFAR-10 files in the real formats (tests/synthetic_images)."""
+    from synthetic_images import synthetic_sources
+
+    return synthetic_sources(tmp_path_factory.mktemp("image-sources"))
+
+
+@pytest.fixture(autouse=True)
+def _image_stand_ins(
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    synthetic_image_sources: dict,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Point the image datasets at the generated files, so image envs build and step offline.
+
+    Not applied to the loaders' own tests (tests/data), which check the published sources, nor
+    to tests marked ``real_image_sources``.
+    """
+    if request.node.path.parent.name == "data" or request.node.get_closest_marker(
+        "real_image_sources"
+    ):
+        return
+    from darwin_bench.data import images
+
+    for name, source in synthetic_image_sources.items():
+        monkeypatch.setitem(images.SOURCES, name, source)
+    monkeypatch.setenv("DARWIN_BENCH_DATA", str(tmp_path_factory.getbasetemp() / "image-cache"))
