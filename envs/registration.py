@@ -100,6 +100,17 @@ ENVS: list[EnvEntry] = [
         )
         for space in ("mlp", "cnn")
     ),
+    *(
+        EnvEntry(
+            f"{NAMESPACE}/{label}-RNN-v0",
+            "proposal",
+            {"task": task, "space": "rnn"},
+            f"{level}-level language modelling of CPython's docs (offline, hash-pinned), stacked "
+            "RNN/GRU/LSTM with delayed recurrent connections (seed 004); action = a genome",
+            {"epochs": 1, "task_kwargs": {"train_tokens": 4096}},
+        )
+        for label, task, level in (("CharLM", "charlm", "character"), ("WordLM", "wordlm", "word"))
+    ),
 ]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from darwin_bench.tasks import DigitsTask, Task
 from darwin_bench.tasks.control import ControlTask
 from darwin_bench.tasks.images import ImageTask
+from darwin_bench.tasks.language import CharLMTask, WordLMTask
 from darwin_bench.tasks.specialization import digits_specialization
 from darwin_bench.validation import check_choice
 
@@ -20,6 +21,7 @@ TASKS: dict[str, TaskFactory] = {"digits": DigitsTask}
 TASKS["digits-specialize"] = digits_specialization  # seed 004: squeeze a trained base
 TASKS["cartpole"] = partial(ControlTask, "CartPole-v1")  # PPO-trained policy networks
 TASKS.update({name: partial(ImageTask, name) for name in ("mnist", "fashion-mnist", "cifar10")})
+TASKS.update({"charlm": CharLMTask, "wordlm": WordLMTask})  # language modelling, rnn space
 
 _INSTANCES: dict[str, Task] = {}
 
