@@ -11,6 +11,7 @@ with Gymnasium, Minigrid style::
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from darwin_bench.architecture import Architecture
@@ -41,4 +42,14 @@ def _register() -> None:
 
 _register()
 
-__all__ = ["Architecture", "__version__", "make"]
+
+def __getattr__(name: str) -> Any:
+    # Heavier parts load on first use: `darwin_bench.tasks` (torch, data) and the plug-in API.
+    if name == "tasks":
+        return importlib.import_module("darwin_bench.tasks")
+    if name in ("register", "unregister", "load_plugin"):
+        return getattr(importlib.import_module("darwin_bench.registration_api"), name)
+    raise AttributeError(f"module 'darwin_bench' has no attribute {name!r}")
+
+
+__all__ = ["Architecture", "__version__", "load_plugin", "make", "register", "tasks", "unregister"]

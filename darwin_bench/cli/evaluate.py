@@ -14,7 +14,9 @@ from darwin_bench.cli.common import add_env_kwargs, env_kwargs, parse_genome
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("evaluate", help="evaluate one network given as a genome")
-    parser.add_argument("--env", required=True, help="env id, e.g. darwin_bench/Digits-MLP-v0")
+    parser.add_argument(
+        "--env", required=True, help="env id (darwin_bench/Digits-MLP-v0) or PLUGIN.py:ID"
+    )
     parser.add_argument("--genome", required=True, help="comma-separated gene choices")
     parser.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
     parser.add_argument("--json", action="store_true", help="print the evaluation as JSON")
@@ -24,8 +26,10 @@ def add_parser(subparsers: Any) -> None:
 
 def main(args: argparse.Namespace) -> int:
     import darwin_bench
+    from darwin_bench.registration_api import resolve_env
     from envs.registration import get_entry
 
+    args.env = resolve_env(args.env)  # loads a plug-in named as PLUGIN:ID first
     entry = get_entry(args.env)
     if entry.form != "proposal":
         raise ValueError(

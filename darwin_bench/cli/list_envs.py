@@ -13,6 +13,9 @@ from rich.table import Table
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("list", help="list envs, spaces, rewards, costs and agents")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.add_argument(
+        "--plugin", action="append", default=[], help="load a plug-in file or module first"
+    )
     parser.set_defaults(handler=main)
 
 
@@ -37,6 +40,10 @@ def catalogue() -> dict[str, Any]:
 
 
 def main(args: argparse.Namespace) -> int:
+    from darwin_bench.registration_api import load_plugin
+
+    for plugin in args.plugin:
+        load_plugin(plugin)
     data = catalogue()
     if args.json:
         print(json.dumps(data, indent=2))

@@ -15,7 +15,9 @@ from darwin_bench.cli.common import add_env_kwargs, env_kwargs, json_dict
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("run", help="run a search agent on an env")
     parser.add_argument("--agent", required=True, help="agent name (see `darwin-bench list`)")
-    parser.add_argument("--env", required=True, help="env id, e.g. darwin_bench/Digits-MLP-v0")
+    parser.add_argument(
+        "--env", required=True, help="env id (darwin_bench/Digits-MLP-v0) or PLUGIN.py:ID"
+    )
     parser.add_argument("--budget", type=int, required=True, help="number of evaluations")
     parser.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
     parser.add_argument("--out", default="runs", help="output folder (default: runs)")
@@ -72,12 +74,14 @@ def main(args: argparse.Namespace) -> int:
     from baselines import make_agent
     from baselines.runner import run_agent
     from darwin_bench.plots import plot_best_so_far
+    from darwin_bench.registration_api import resolve_env
     from darwin_bench.validation import check_positive_int
     from envs.registration import get_entry
 
     console = Console()
     kwargs = env_kwargs(args)
     agent_config = json_dict("--agent-config", args.agent_config)
+    args.env = resolve_env(args.env)  # loads a plug-in named as PLUGIN:ID first
     get_entry(args.env)  # fail on bad input before the progress bar starts
     make_agent(args.agent, agent_config)
     check_positive_int("budget", args.budget)

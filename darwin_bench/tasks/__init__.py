@@ -5,6 +5,7 @@ from __future__ import annotations
 from darwin_bench.tasks.base import Task, TaskResult, TrainingDiverged
 from darwin_bench.tasks.classification import ClassificationTask, hash_arrays
 from darwin_bench.tasks.digits import DigitsTask
+from darwin_bench.tasks.plugins import from_arrays, from_gym
 
 __all__ = [
     "ClassificationTask",
@@ -12,5 +13,7 @@ __all__ = [
     "Task",
     "TaskResult",
     "TrainingDiverged",
+    "from_arrays",
+    "from_gym",
     "hash_arrays",
 ]
