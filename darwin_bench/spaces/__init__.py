@@ -7,6 +7,7 @@ from typing import Any
 
 from darwin_bench.spaces.base import Gene, Genome, SearchSpace
 from darwin_bench.spaces.cnn import CNNSpace
+from darwin_bench.spaces.fcn import FCNSpace
 from darwin_bench.spaces.layered import LayeredSpace
 from darwin_bench.spaces.mlp import MLPSpace
 from darwin_bench.spaces.rnn import RNNSpace
@@ -18,6 +19,7 @@ SpaceFactory = Callable[..., SearchSpace]
 #: Space name -> class (or factory taking ``input_shape, num_outputs, **kwargs``).
 SPACES: dict[str, SpaceFactory] = {"mlp": MLPSpace, "cnn": CNNSpace, "rnn": RNNSpace}
 SPACES["squeeze"] = SqueezeSpace  # a trained base MLP squeezed layer by layer (seed 004)
+SPACES["fcn"] = FCNSpace  # encoder-decoder FCNs for saliency maps (seed 000)
 
 
 def register_space(name: str, factory: SpaceFactory) -> None:
