@@ -11,6 +11,14 @@ chosen ``cost`` of the network and the env's ``target`` for that cost:
 - ``constrained``: ``score`` when ``cost <= target``; otherwise ``-(1 - target / cost)``, in
   (-1, 0), so that every feasible network beats every infeasible one and a cheaper infeasible
   network beats a dearer one.
+- ``multi``: several costs at once. The scalar is the soft MnasNet product over every cost,
+  ``score * prod_i (cost_i / target_i) ** w`` (default ``w = -0.07``), and the objective vector
+  (``score`` to maximize, each cost to minimize) is in ``info["objectives"]`` for
+  multi-objective agents.
+
+Any reward can carry extra costs (``extra``: ``(cost, target)`` pairs, the env kwargs
+``costs=[...]`` / ``targets={...}``); they join the objective vector in ``info["objectives"]``
+under their own names, and ``multi`` also puts them into the scalar.
 """
 
 from __future__ import annotations
@@ -46,6 +54,10 @@ def _constrained(score: float, cost: float, target: float, **_: float) -> float:
     return score if cost <= target else -(1.0 - target / cost)
 
 
+def _multi(score: float, cost: float, target: float, w: float = -0.07, **_: float) -> float:
+    return score * (max(cost, 1e-12) / target) ** w
+
+
 #: Reward name -> function ``(score, cost, target, **params) -> float``.
 REWARDS: dict[str, Callable[..., float]] = {
     "accuracy": _accuracy,
@@ -53,6 +65,7 @@ REWARDS: dict[str, Callable[..., float]] = {
     "mnasnet": _mnasnet,
     "mnasnet-hard": _mnasnet_hard,
     "constrained": _constrained,
+    "multi": _multi,
 }
 
 #: Parameters each reward accepts.
@@ -62,6 +75,7 @@ REWARD_PARAMS: dict[str, tuple[str, ...]] = {
     "mnasnet": ("alpha", "beta"),
     "mnasnet-hard": ("alpha", "beta"),
     "constrained": (),
+    "multi": ("w",),
 }
 
 
@@ -74,12 +88,14 @@ class Reward:
         cost: the cost name the reward trades against (e.g. ``"flops"``).
         target: the cost target (> 0).
         params: reward parameters, e.g. ``{"weight": 0.2}`` for ``linear``.
+        extra: further ``(cost, target)`` objectives (reported; ``multi`` also rewards them).
     """
 
     name: str
     cost: str
     target: float
     params: dict[str, float] = field(default_factory=dict)
+    extra: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         check_choice("reward", self.name, REWARDS)
@@ -93,19 +109,46 @@ class Reward:
                 )
             if not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ValueError(f"reward_kwargs[{key!r}] must be a finite number; got {value!r}")
+        for name, target in self.extra:
+            check_positive_float(f"targets[{name!r}]", target)
+            if name == self.cost:
+                raise ValueError(f"costs: {name!r} is already the reward's cost")
 
     def __call__(self, score: float, costs: dict[str, float]) -> float:
         """Compute the reward from a score and the network's costs."""
-        if self.cost not in costs:
-            raise ValueError(
-                f"cost {self.cost!r} was not measured; measured costs: {sorted(costs)}"
-            )
-        return float(REWARDS[self.name](score, float(costs[self.cost]), self.target, **self.params))
+        for name in (self.cost, *(n for n, _ in self.extra)):
+            if name not in costs:
+                raise ValueError(f"cost {name!r} was not measured; measured costs: {sorted(costs)}")
+        function = REWARDS[self.name]
+        value = function(score, float(costs[self.cost]), self.target, **self.params)
+        if self.name == "multi":
+            for name, target in self.extra:
+                value *= function(1.0, float(costs[name]), target, **self.params)
+        return float(value)
 
     def objectives(self, score: float, costs: dict[str, float]) -> dict[str, float]:
-        """The raw objectives for multi-objective agents: maximize score, minimize cost."""
-        return {"score": float(score), "cost": float(costs[self.cost])}
+        """The raw objectives for multi-objective agents: maximize ``score``, minimize the rest.
+
+        ``cost`` is the reward's cost; with extra costs, every cost (the reward's included)
+        also appears under its own name.
+        """
+        out = {"score": float(score), "cost": float(costs[self.cost])}
+        if self.extra:
+            for name in (self.cost, *(n for n, _ in self.extra)):
+                out[name] = float(costs[name])
+        return out
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serializable description."""
-        return {"name": self.name, "cost": self.cost, "target": self.target, "params": self.params}
+        """JSON-serializable description (``modeled``: the reward uses a modeled cost)."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "cost": self.cost,
+            "target": self.target,
+            "params": self.params,
+        }
+        if self.extra:
+            out["extra"] = [[n, t] for n, t in self.extra]
+        names = (self.cost, *(n for n, _ in self.extra))
+        if any("@" in n for n in names):
+            out["modeled"] = True
+        return out

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from darwin_bench.costs import COSTS, CostConfig, LatencyConfig
+from darwin_bench.costs import CostConfig, LatencyConfig, cost_kind, cost_kinds, parse_cost
+from darwin_bench.costs.targets import reference_target
 from darwin_bench.evaluation import EvalRequest, Evaluation, Evaluator, SQLiteCache
 from darwin_bench.evaluation.executors import ProcessPool, serial
 from darwin_bench.rewards import REWARDS, Reward
@@ -39,8 +40,12 @@ class SearchCore:
         task_kwargs: keyword arguments of the task factory.
         space_kwargs: keyword arguments of the space (e.g. ``max_layers``).
         reward: a reward name (see :mod:`darwin_bench.rewards`).
-        cost: the cost the reward trades against (see :data:`darwin_bench.costs.COSTS`).
-        target: the cost target; default: the task's default target for that cost.
+        cost: the cost the reward trades against: a name of :data:`darwin_bench.costs.COSTS`
+            or a modeled ``"<cost>@<device>"``, e.g. ``"latency_ms@raspberry-pi-4"``.
+        target: the cost target; default: the task's default target for that cost, else the
+            median cost of the space's networks (:mod:`darwin_bench.costs.targets`).
+        costs: further costs reported as objectives (and rewarded by ``reward="multi"``).
+        targets: targets of ``costs`` by name (same defaults as ``target``).
         reward_kwargs: reward parameters, e.g. ``{"weight": 0.2}``.
         budget: evaluations per run (one proposal = one evaluation, cached or not).
         epochs: training epochs per evaluation (shorthand for ``fidelity={"epochs": ...}``).
@@ -63,6 +68,8 @@ class SearchCore:
         cost: str = "flops",
         target: float | None = None,
         reward_kwargs: Mapping[str, float] | None = None,
+        costs: Sequence[str] | None = None,
+        targets: Mapping[str, float] | None = None,
         budget: int = 100,
         epochs: int | None = None,
         fidelity: Mapping[str, int] | None = None,
@@ -72,7 +79,9 @@ class SearchCore:
         workers: int = 1,
     ) -> None:
         check_choice("reward", reward, REWARDS)
-        check_choice("cost", cost, COSTS)
+        names = [cost, *(costs or [])]
+        for name in names:
+            parse_cost(name)
         self.budget = check_positive_int("budget", budget)
         workers = check_positive_int("workers", workers)
         self.task: Task = make_task(task, task_kwargs)
@@ -84,16 +93,24 @@ class SearchCore:
             fidelity["epochs"] = check_positive_int("epochs", epochs)
         self.fidelity = self.task.check_fidelity(fidelity)
         if target is None:
-            if cost not in self.task.default_targets:
-                raise ValueError(f"target is required for cost {cost!r} on task {self.task.name!r}")
-            target = self.task.default_targets[cost]
+            target = self._default_target(cost)
+        targets = dict(targets or {})
+        unknown = sorted(set(targets) - set(names[1:]))
+        if unknown:
+            raise ValueError(f"targets {unknown} are not in costs; allowed: {names[1:]}")
+        extra = [(n, targets[n] if n in targets else self._default_target(n)) for n in names[1:]]
         self.reward = Reward(
-            reward, cost, check_positive_float("target", target), dict(reward_kwargs or {})
+            reward,
+            cost,
+            check_positive_float("target", target),
+            dict(reward_kwargs or {}),
+            tuple(extra),
         )
-        if cost == "latency_ms" and not measure_latency:
+        if "latency_ms" in names and not measure_latency:
             raise ValueError("measure_latency must be True when cost is 'latency_ms'")
         cost_config = CostConfig(
             latency=bool(measure_latency),
+            latency_batch64="latency_ms_b64" in names,
             latency_config=LatencyConfig(
                 repeats=check_positive_int("latency_repeats", latency_repeats)
             ),
@@ -107,6 +124,13 @@ class SearchCore:
         self.listeners: list[Listener] = []
         self.budget_used = 0
         self.run_seed = 0
+
+    def _default_target(self, cost: str) -> float:
+        if cost in self.task.default_targets:
+            return float(self.task.default_targets[cost])
+        if cost_kind(cost) == "measured":
+            raise ValueError(f"target is required for cost {cost!r} on task {self.task.name!r}")
+        return reference_target(cost, self.task, self.space)
 
     # ------------------------------------------------------------------ runs
     def start_run(self, run_seed: int) -> None:
@@ -160,6 +184,7 @@ class SearchCore:
         return {
             "metrics": dict(evaluation.metrics),
             "costs": dict(evaluation.costs),
+            "cost_kinds": cost_kinds(evaluation.costs),
             "architecture": evaluation.architecture,
             "evaluation_id": evaluation.evaluation_id,
             "budget_used": self.budget_used,

@@ -1,23 +1,133 @@
-"""Cost models: exact counts and measured host latency of a network."""
+"""Cost models: exact counts, measured host latency, and modeled latency and energy on devices.
+
+Cost names in ``info["costs"]``:
+
+- exact counts (:data:`COSTS`): ``params``, ``synapses``, ``clusters``, ``flops``, ``macs``,
+  ``activation_bytes``, ``model_bytes`` (and ``model_bytes_fp16`` / ``model_bytes_int8``);
+- measured on this host: ``latency_ms`` (batch 1) and ``latency_ms_b64`` (batch 64), with
+  their quartiles in ``<name>_q1`` / ``<name>_q3``;
+- *modeled* on a device profile (:data:`DEVICE_COSTS` x :data:`DEVICES`):
+  ``latency_ms@<device>`` and ``energy_mj@<device>``. A cost name with ``@`` is always modeled.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 
-from darwin_bench.costs.counts import count_flops, count_params, count_synapses, synapse_tensors
+from darwin_bench.architecture import content_hash
+from darwin_bench.costs.counts import (
+    count_clusters,
+    count_flops,
+    count_params,
+    count_synapses,
+    model_bytes,
+    synapse_tensors,
+)
+from darwin_bench.costs.devices import (
+    DEVICES,
+    DeviceProfile,
+    get_device,
+    load_profile,
+    register_device,
+)
+from darwin_bench.costs.energy import energy_mj
 from darwin_bench.costs.latency import LatencyConfig, measure_latency_ms
+from darwin_bench.costs.predictor import HostPredictor
+from darwin_bench.costs.roofline import roofline_latency_ms
+from darwin_bench.costs.trace import Workload, trace_workload
 
-#: Cost names every env can use, with what they mean.
+#: Cost names every env can use, with what they mean (exact or measured on this host).
 COSTS: dict[str, str] = {
     "params": "number of parameters (weights and biases)",
     "synapses": "non-zero connection weights",
     "flops": "FLOPs of one forward pass at batch size 1 (torch.utils.flop_counter)",
     "latency_ms": "measured median host-CPU latency of one forward pass at batch size 1, in ms",
+    "clusters": "clusters alive: output neurons / conv filters with any non-zero incoming weight",
+    "macs": "multiply-accumulates of one forward pass at batch size 1 (flops / 2)",
+    "activation_bytes": "peak activation memory at batch 1: largest input+output of a layer",
+    "model_bytes": "dense parameter bytes in fp32",
+    "model_bytes_fp16": "dense parameter bytes in fp16",
+    "model_bytes_int8": "dense parameter bytes in int8",
+    "latency_ms_b64": "measured median host-CPU latency of one forward pass at batch 64, in ms",
 }
+
+#: Costs measured on this host (timed, hence noisy) rather than counted.
+MEASURED_COSTS = frozenset({"latency_ms", "latency_ms_b64"})
+
+#: Costs modeled per device profile, used as ``<cost>@<device>``.
+DEVICE_COSTS: dict[str, str] = {
+    "latency_ms": "modeled latency at batch 1 in ms (roofline + per-layer overhead; "
+    "the calibrated predictor on host-cpu)",
+    "energy_mj": "modeled dynamic energy at batch 1 in mJ (Horowitz ISSCC 2014 per-op/per-byte)",
+}
+
+
+def known_costs() -> list[str]:
+    """Every valid cost name: the plain costs, then ``<cost>@<device>`` for every device."""
+    return [*COSTS, *(f"{c}@{d}" for d in DEVICES for c in DEVICE_COSTS)]
+
+
+def parse_cost(name: Any) -> tuple[str, str | None]:
+    """Split and validate a cost name into ``(cost, device)`` (``device`` None if not modeled).
+
+    Raises:
+        ValueError: naming the known costs, or the known devices for an unknown device.
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"cost must be a string; got {name!r}")
+    if "@" not in name:
+        if name not in COSTS:
+            raise ValueError(
+                f"cost must be one of {', '.join(map(repr, COSTS))}, or "
+                f"'<cost>@<device>' with cost in {list(DEVICE_COSTS)} and device in "
+                f"{list(DEVICES)}; got {name!r}"
+            )
+        return name, None
+    cost, device = name.split("@", 1)
+    if cost not in DEVICE_COSTS:
+        raise ValueError(
+            f"cost {name!r}: only {list(DEVICE_COSTS)} are modeled per device "
+            f"(device-independent costs: {list(COSTS)}); got {cost!r}"
+        )
+    try:
+        get_device(device)
+    except ValueError as exc:
+        raise ValueError(f"cost {name!r}: {exc}") from None
+    return cost, device
+
+
+def cost_kind(name: str) -> str:
+    """``"modeled"`` (a ``@device`` cost), ``"measured"`` (host timing) or ``"exact"``."""
+    base = name.split("@", 1)[0]
+    if "@" in name:
+        return "modeled"
+    if any(base == m or base.startswith(f"{m}_q") for m in MEASURED_COSTS):
+        return "measured"
+    return "exact"
+
+
+def modeled_latency_ms(workload: Workload, device: DeviceProfile) -> float:
+    """Modeled latency: the calibrated predictor when the profile has one, else the roofline."""
+    if device.calibration:
+        return HostPredictor.from_dict(device.calibration).predict_ms(workload)
+    return roofline_latency_ms(workload, device)
+
+
+def device_costs(workload: Workload, device: DeviceProfile) -> dict[str, float]:
+    """Every modeled cost of a traced workload on ``device``, keyed ``<cost>@<device>``."""
+    return {
+        f"latency_ms@{device.name}": modeled_latency_ms(workload, device),
+        f"energy_mj@{device.name}": energy_mj(workload, device),
+    }
+
+
+def _all_devices() -> tuple[DeviceProfile, ...]:
+    return tuple(DEVICES.values())
 
 
 @dataclass(frozen=True)
@@ -25,16 +135,25 @@ class CostConfig:
     """Which costs are measured, and how.
 
     Attributes:
-        latency: measure host latency (set False for deterministic, faster evaluations).
+        latency: measure host latency at batch 1 (set False for deterministic, faster runs).
         latency_config: how latency is timed.
+        latency_batch64: also measure host latency at batch 64 (``latency_ms_b64``).
+        devices: device profiles to model latency and energy on (default: all known).
     """
 
     latency: bool = True
     latency_config: LatencyConfig = field(default_factory=LatencyConfig)
+    latency_batch64: bool = False
+    devices: tuple[DeviceProfile, ...] = field(default_factory=_all_devices)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serializable settings."""
-        return {"latency": self.latency, "latency_config": self.latency_config.to_dict()}
+        """JSON-serializable settings (devices by name and a hash of their figures)."""
+        return {
+            "latency": self.latency,
+            "latency_config": self.latency_config.to_dict(),
+            "latency_batch64": self.latency_batch64,
+            "devices": {d.name: content_hash(d.model_dump(mode="json"))[:16] for d in self.devices},
+        }
 
 
 def measure_costs(
@@ -43,32 +162,74 @@ def measure_costs(
     """Measure every cost of ``model`` for one example (batch size 1).
 
     Returns:
-        A dict with ``params``, ``synapses``, ``flops`` and, when enabled, ``latency_ms``
-        (median) with its inter-quartile range in ``latency_ms_q1`` / ``latency_ms_q3``.
+        The exact counts of :data:`COSTS` (plus ``clusters_total``), ``latency_ms`` with its
+        quartiles when enabled, ``latency_ms_b64`` when enabled, and the modeled
+        ``latency_ms@<device>`` / ``energy_mj@<device>`` of every configured device.
     """
     config = config or CostConfig()
-    example = example[:1]
+    one = example[:1]
+    workload = trace_workload(model, one)
+    alive, total = count_clusters(model)
+    sizes = model_bytes(model)
     costs: dict[str, float] = {
         "params": count_params(model),
         "synapses": count_synapses(model),
-        "flops": count_flops(model, example),
+        "flops": round(workload.flops),
+        "clusters": alive,
+        "clusters_total": total,
+        "macs": workload.flops / 2,
+        "activation_bytes": workload.peak_activation_bytes,
+        "model_bytes": sizes["fp32"],
+        "model_bytes_fp16": sizes["fp16"],
+        "model_bytes_int8": sizes["int8"],
     }
     if config.latency:
-        timing = measure_latency_ms(model, example, config.latency_config)
+        timing = measure_latency_ms(model, one, config.latency_config)
         costs["latency_ms"] = timing["median"]
         costs["latency_ms_q1"] = timing["q1"]
         costs["latency_ms_q3"] = timing["q3"]
+        costs["latency_threads"] = config.latency_config.threads
+    if config.latency_batch64:
+        batch = one.expand(64, *one.shape[1:]).contiguous()
+        timing = measure_latency_ms(model, batch, config.latency_config)
+        costs["latency_ms_b64"] = timing["median"]
+        costs["latency_ms_b64_q1"] = timing["q1"]
+        costs["latency_ms_b64_q3"] = timing["q3"]
+    for device in config.devices:
+        costs.update(device_costs(workload, device))
     return costs
+
+
+def cost_kinds(names: Iterable[str]) -> dict[str, str]:
+    """``{name: cost_kind(name)}`` for a set of cost names (the ``info["cost_kinds"]`` entry)."""
+    return {n: cost_kind(n) for n in names}
 
 
 __all__ = [
     "COSTS",
+    "DEVICES",
+    "DEVICE_COSTS",
+    "MEASURED_COSTS",
     "CostConfig",
+    "DeviceProfile",
     "LatencyConfig",
+    "Workload",
+    "cost_kind",
+    "cost_kinds",
+    "count_clusters",
     "count_flops",
     "count_params",
     "count_synapses",
+    "device_costs",
+    "get_device",
+    "known_costs",
+    "load_profile",
     "measure_costs",
     "measure_latency_ms",
+    "model_bytes",
+    "modeled_latency_ms",
+    "parse_cost",
+    "register_device",
     "synapse_tensors",
+    "trace_workload",
 ]

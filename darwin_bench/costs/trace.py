@@ -1,0 +1,246 @@
+"""One traced forward pass: the per-layer workload every modeled cost is computed from.
+
+A single forward pass at batch size 1 runs under ``torch.utils.flop_counter`` with forward
+hooks on every leaf module. Each leaf module becomes a :class:`LayerWork` (its kind, calls,
+FLOPs, weight and activation bytes, weight density and the share of its weight matrix that
+survives structured compaction); FLOPs outside leaf modules (functional code in a custom
+``forward``) become one extra ``"other"`` entry. Fused recurrent modules (``nn.LSTM`` ...),
+which the flop counter does not see, are counted analytically, every time step included.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from darwin_bench.costs.counts import effective_weights
+
+#: Layer kinds, in the order the host predictor's features use them.
+KINDS: tuple[str, ...] = (
+    "linear",
+    "conv",
+    "recurrent",
+    "embedding",
+    "pool",
+    "norm",
+    "activation",
+    "reshape",
+    "other",
+)
+
+_KIND_OF: tuple[tuple[tuple[type[nn.Module], ...], str], ...] = (
+    ((nn.Linear, nn.Bilinear), "linear"),
+    ((nn.modules.conv._ConvNd,), "conv"),
+    ((nn.RNNBase, nn.RNNCellBase), "recurrent"),
+    ((nn.Embedding, nn.EmbeddingBag), "embedding"),
+    (
+        (
+            nn.modules.pooling._MaxPoolNd,
+            nn.modules.pooling._AvgPoolNd,
+            nn.modules.pooling._AdaptiveAvgPoolNd,
+            nn.modules.pooling._AdaptiveMaxPoolNd,
+        ),
+        "pool",
+    ),
+    ((nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm), "norm"),
+    (
+        (
+            nn.ReLU,
+            nn.ReLU6,
+            nn.LeakyReLU,
+            nn.ELU,
+            nn.GELU,
+            nn.SiLU,
+            nn.Tanh,
+            nn.Sigmoid,
+            nn.Softmax,
+            nn.LogSoftmax,
+            nn.Hardswish,
+            nn.Hardtanh,
+        ),
+        "activation",
+    ),
+    ((nn.Flatten, nn.Unflatten, nn.Dropout, nn.Identity), "reshape"),
+)
+
+
+def layer_kind(module: nn.Module) -> str:
+    """The kind of a leaf module (one of :data:`KINDS`)."""
+    for classes, kind in _KIND_OF:
+        if isinstance(module, classes):
+            return kind
+    return "other"
+
+
+@dataclass
+class LayerWork:
+    """The work of one leaf module in one forward pass.
+
+    Attributes:
+        name: the module's qualified name (``""`` for work outside leaf modules).
+        kind: one of :data:`KINDS`.
+        calls: how many times it ran (time steps of an unrolled recurrence count).
+        flops: dense FLOPs (a multiply-accumulate is 2).
+        weight_elements: elements of its connection-weight tensors.
+        param_elements: elements of all its parameters (weights, biases, scales).
+        activation_bytes: input plus output bytes summed over calls.
+        peak_bytes: the largest input-plus-output bytes of one call.
+        density: non-zero share of its connection weights (1 for layers without weights).
+        structured: share of its dense weight work left after removing all-zero output rows
+            and all-zero input columns (what cluster pruning can physically drop).
+    """
+
+    name: str
+    kind: str
+    calls: int = 0
+    flops: float = 0.0
+    weight_elements: int = 0
+    param_elements: int = 0
+    activation_bytes: int = 0
+    peak_bytes: int = 0
+    density: float = 1.0
+    structured: float = 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serializable fields."""
+        return dict(self.__dict__)
+
+
+@dataclass
+class Workload:
+    """The traced work of one forward pass at batch size 1.
+
+    Attributes:
+        layers: per-leaf-module work, in first-call order.
+        flops: total FLOPs (flop counter plus analytic recurrent FLOPs).
+        peak_activation_bytes: the largest input-plus-output bytes of any single layer call,
+            the working set of a layer-by-layer executor.
+        input_bytes: bytes of the example input.
+    """
+
+    layers: list[LayerWork] = field(default_factory=list)
+    flops: float = 0.0
+    peak_activation_bytes: int = 0
+    input_bytes: int = 0
+
+
+def _nbytes(value: Any) -> int:
+    if isinstance(value, torch.Tensor):
+        return value.numel() * value.element_size()
+    if isinstance(value, (tuple, list)):
+        return sum(_nbytes(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_nbytes(v) for v in value.values())
+    return 0
+
+
+def _rnn_flops(module: nn.Module, inputs: tuple[Any, ...]) -> float:
+    """Analytic FLOPs of a fused ``nn.RNN``/``nn.GRU``/``nn.LSTM`` call, every time step."""
+    if not isinstance(module, nn.RNNBase) or not inputs:
+        return 0.0
+    x = inputs[0]
+    if isinstance(x, nn.utils.rnn.PackedSequence):
+        steps_x_batch = int(x.data.shape[0])
+    elif x.dim() == 2:  # unbatched (T, features)
+        steps_x_batch = int(x.shape[0])
+    else:
+        steps_x_batch = int(x.shape[0] * x.shape[1])
+    total = 0.0
+    for name, tensor in module.named_parameters():
+        if name.startswith("weight_"):
+            total += 2.0 * tensor.numel() * steps_x_batch
+    return total
+
+
+def trace_workload(model: nn.Module, example: torch.Tensor) -> Workload:
+    """Run one forward pass of ``model`` on ``example`` and record its per-layer work.
+
+    Args:
+        model: the network (it is put in eval mode for the pass, then restored).
+        example: one batch of inputs (batch size 1 for per-example costs).
+    """
+    leaves = {m: n for n, m in model.named_modules() if not list(m.children())}
+    works: dict[str, LayerWork] = {}
+    extra_flops: dict[str, float] = {}
+
+    def hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+        name = leaves[module]
+        work = works.get(name)
+        if work is None:
+            work = works[name] = _static_work(name, module)
+        size = _nbytes(inputs) + _nbytes(output)
+        work.calls += 1
+        work.activation_bytes += size
+        work.peak_bytes = max(work.peak_bytes, size)
+        extra_flops[name] = extra_flops.get(name, 0.0) + _rnn_flops(module, inputs)
+
+    handles = [m.register_forward_hook(hook) for m in leaves]
+    was_training = model.training
+    model.eval()
+    counter = FlopCounterMode(display=False)
+    try:
+        with torch.no_grad(), counter:
+            model(example)
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    counts = counter.get_flop_counts()
+    root = type(model).__name__
+    attributed = 0.0
+    for name, work in works.items():
+        key = f"{root}.{name}" if name else root
+        counted = float(sum(counts.get(key, {}).values()))
+        work.flops = counted if counted > 0 else extra_flops.get(name, 0.0)
+        attributed += counted
+    total_counted = float(counter.get_total_flops())
+    layers = list(works.values())
+    loose = [p for m in model.modules() if m not in leaves for p in m.parameters(recurse=False)]
+    if total_counted - attributed > 0.5 or loose:
+        layers.append(
+            LayerWork(
+                "",
+                "other",
+                calls=0,
+                flops=max(total_counted - attributed, 0.0),
+                param_elements=sum(p.numel() for p in loose),
+            )
+        )
+    flops = sum(w.flops for w in layers)
+    return Workload(
+        layers=layers,
+        flops=flops,
+        peak_activation_bytes=max((w.peak_bytes for w in layers), default=0),
+        input_bytes=_nbytes(example),
+    )
+
+
+def _static_work(name: str, module: nn.Module) -> LayerWork:
+    weights = effective_weights(module, recurse=False)
+    elements = sum(w.numel() for w in weights)
+    nonzero = sum(int(torch.count_nonzero(w)) for w in weights)
+    structured = 0.0
+    for w in weights:
+        structured += w.numel() * _structured_share(w)
+    params = sum(p.numel() for p in module.parameters(recurse=True))
+    return LayerWork(
+        name=name,
+        kind=layer_kind(module),
+        weight_elements=elements,
+        param_elements=params,
+        density=nonzero / elements if elements else 1.0,
+        structured=structured / elements if elements else 1.0,
+    )
+
+
+def _structured_share(weight: torch.Tensor) -> float:
+    """Share of a weight's elements inside its non-zero rows x non-zero input columns."""
+    w = weight.detach().reshape(weight.shape[0], weight.shape[1], -1).ne(0).any(dim=2)
+    rows = int(w.any(dim=1).sum())
+    cols = int(w.any(dim=0).sum())
+    return (rows / w.shape[0]) * (cols / w.shape[1]) if math.prod(w.shape) else 1.0

@@ -1,0 +1,89 @@
+"""Every registered env can use every cost on every device (tiny budgets and epochs)."""
+
+from __future__ import annotations
+
+import math
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from darwin_bench.costs import COSTS, DEVICE_COSTS, DEVICES, MEASURED_COSTS
+from envs.registration import ENVS, EnvEntry
+
+ENTRIES = [pytest.param(e, id=e.id) for e in ENVS]
+EXACT = [c for c in COSTS if c not in MEASURED_COSTS]
+MODELED = [f"{c}@{d}" for d in DEVICES for c in DEVICE_COSTS]
+
+
+def step_once(env: gym.Env) -> tuple[float, dict]:
+    env.reset(seed=0)
+    unwrapped = env.unwrapped
+    rng = np.random.default_rng(0)
+    if hasattr(unwrapped, "action_masks"):
+        done, reward, info = False, 0.0, {}
+        while not done:
+            valid = np.flatnonzero(unwrapped.action_masks())
+            _, reward, done, _, info = env.step(int(rng.choice(valid)))
+        return float(reward), info
+    _, reward, _, _, info = env.step(unwrapped.search_space.sample(rng))
+    return float(reward), info
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_every_cost_on_every_device(entry: EnvEntry) -> None:
+    """One step whose multi-objective reward uses every exact and every modeled cost."""
+    first, *rest = MODELED + EXACT
+    env = gym.make(
+        entry.id,
+        **{**entry.test_kwargs, "budget": 2},
+        reward="multi",
+        cost=first,
+        costs=rest,
+        measure_latency=False,
+    )
+    reward, info = step_once(env)
+    assert math.isfinite(reward)
+    assert set(MODELED + EXACT) <= set(info["objectives"])
+    assert all(info["cost_kinds"][c] == "modeled" for c in MODELED)
+    assert all(info["cost_kinds"][c] == "exact" for c in EXACT)
+    assert all(info["costs"][c] > 0 for c in MODELED)
+
+
+@pytest.mark.parametrize("device", sorted(DEVICES))
+@pytest.mark.parametrize("cost", sorted(DEVICE_COSTS))
+def test_cost_at_device_as_env_kwarg(cost: str, device: str) -> None:
+    env = gym.make(
+        "darwin_bench/Digits-MLP-v0",
+        cost=f"{cost}@{device}",
+        budget=1,
+        epochs=1,
+        measure_latency=False,
+    )
+    core = env.unwrapped.core
+    assert core.reward.to_dict()["modeled"] is True
+    assert core.reward.target > 0
+
+
+def test_unknown_cost_or_device_lists_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="device must be one of .*'edge-tpu'"):
+        gym.make("darwin_bench/Digits-MLP-v0", cost="latency_ms@tpu-v9")
+    with pytest.raises(ValueError, match="cost must be one of .*'clusters'"):
+        gym.make("darwin_bench/Digits-MLP-v0", cost="watts")
+    with pytest.raises(ValueError, match="targets \\['flops'\\] are not in costs"):
+        gym.make("darwin_bench/Digits-MLP-v0", costs=["synapses"], targets={"flops": 1.0})
+
+
+def test_batch64_latency_is_measured_when_asked() -> None:
+    env = gym.make(
+        "darwin_bench/Digits-MLP-v0",
+        cost="latency_ms_b64",
+        target=1.0,
+        budget=1,
+        epochs=1,
+        latency_repeats=3,
+    )
+    _, info = step_once(env)
+    assert info["costs"]["latency_ms_b64"] > 0
+    assert info["cost_kinds"]["latency_ms_b64"] == "measured"
+    assert info["costs"]["latency_ms_b64_q1"] <= info["costs"]["latency_ms_b64_q3"]

@@ -1,0 +1,64 @@
+"""The host predictor: fitting recovers known coefficients; the report's statistics."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from darwin_bench.costs.predictor import (
+    FEATURES,
+    HostPredictor,
+    accuracy_report,
+    features,
+    fit_predictor,
+)
+from darwin_bench.costs.trace import LayerWork, Workload
+
+
+def workload(linear_calls: int, flops: float, acts: int) -> Workload:
+    layers = [
+        LayerWork(f"{i}", "linear", calls=1, flops=flops, activation_bytes=acts)
+        for i in range(linear_calls)
+    ]
+    layers.append(LayerWork("r", "activation", calls=linear_calls, activation_bytes=acts))
+    return Workload(layers=layers, flops=flops * linear_calls)
+
+
+def test_features_sum_per_kind() -> None:
+    row = features(workload(3, 2e6, 1000))
+    named = dict(zip(FEATURES, row))
+    assert named["intercept"] == 1.0
+    assert named["linear.calls"] == 3
+    assert named["linear.flops"] == pytest.approx(6.0)  # MFLOP
+    assert named["activation.calls"] == 3
+
+
+def test_fit_recovers_exact_coefficients() -> None:
+    truth = np.zeros(len(FEATURES))
+    truth[FEATURES.index("intercept")] = 7.0
+    truth[FEATURES.index("linear.calls")] = 4.0
+    truth[FEATURES.index("linear.flops")] = 15.0
+    truth[FEATURES.index("activation.calls")] = 1.5
+    rng = np.random.default_rng(0)
+    works = [workload(int(rng.integers(1, 6)), float(rng.uniform(1e4, 1e6)), 0) for _ in range(40)]
+    latencies = [float(features(w) @ truth) / 1e3 for w in works]
+    predictor = fit_predictor(works, latencies)
+    predicted = [predictor.predict_ms(w) for w in works]
+    assert np.allclose(predicted, latencies, rtol=1e-6)
+    assert HostPredictor.from_dict(predictor.to_dict()) == predictor
+
+
+def test_stale_calibration_is_refused() -> None:
+    with pytest.raises(ValueError, match="perf calibrate"):
+        HostPredictor.from_dict({"features": ["intercept"], "coefficients_us": [1.0]})
+
+
+def test_accuracy_report() -> None:
+    measured = [1.0, 2.0, 3.0, 4.0]
+    report = accuracy_report([1.05, 2.5, 2.9, 4.0], measured, [10, 20, 40, 30])
+    assert report["n"] == 4
+    assert report["within_10pct"] == 0.75
+    assert math.isclose(report["spearman"], 1.0)
+    assert math.isclose(report["flops_spearman"], 0.8)
