@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from baselines.base import Agent, AgentConfig, EnvFactory
+from baselines.evo_synthesis import EvoSynthesis
 from baselines.ga import GeneticAlgorithm
 from baselines.local_search import LocalSearch
 from baselines.ppo import PPOController
@@ -14,6 +15,7 @@ from darwin_bench.validation import check_choice
 #: Agent name -> class.
 AGENTS: dict[str, type[Agent]] = {RandomSearch.name: RandomSearch}
 AGENTS[GeneticAlgorithm.name] = GeneticAlgorithm
+AGENTS[EvoSynthesis.name] = EvoSynthesis  # seed 000, synapse-mask envs only
 AGENTS.update(
     {a.name: a for a in (RegularizedEvolution, PPOController, SuccessiveHalving, LocalSearch)}
 )

@@ -34,6 +34,7 @@ class EnvEntry:
 ENTRY_POINTS = {
     "proposal": "envs.proposal:ProposalEnv",
     "builder": "envs.builder:BuilderEnv",
+    "synapses": "envs.synapses:SynapseEnv",  # seed 000: a mask over a trained ancestor
 }
 VECTOR_ENTRY_POINTS = {"proposal": "envs.population:PopulationEnv"}
 
@@ -77,6 +78,14 @@ ENVS: list[EnvEntry] = [
                 "base_epochs": 2,
             },
         },
+    ),
+    EnvEntry(
+        f"{NAMESPACE}/Digits-Synapses-v0",
+        "synapses",
+        {"task": "digits-ancestor", "space": "synapses", "cost": "synapses"},
+        "seed 000: a MultiBinary(84480) mask over a 64-256-256-10 MLP trained on digits; "
+        "offspring inherit their parent's trained weights; cost = surviving synapses",
+        {"epochs": 1, "task_kwargs": {"ancestor_epochs": 3}},
     ),
     EnvEntry(
         f"{NAMESPACE}/CartPole-MLP-v0",

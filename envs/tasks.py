@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 from darwin_bench.tasks import DigitsTask, Task
+from darwin_bench.tasks.ancestor import AncestorTask
 from darwin_bench.tasks.control import ControlTask
 from darwin_bench.tasks.images import ImageTask
 from darwin_bench.tasks.language import CharLMTask, WordLMTask
@@ -19,6 +20,7 @@ TaskFactory = Callable[..., Task]
 #: Task name -> factory accepting the task's keyword arguments.
 TASKS: dict[str, TaskFactory] = {"digits": DigitsTask}
 TASKS["digits-specialize"] = digits_specialization  # seed 004: squeeze a trained base
+TASKS["digits-ancestor"] = AncestorTask  # seed 000: masks over a trained ancestor MLP
 TASKS["cartpole"] = partial(ControlTask, "CartPole-v1")  # PPO-trained policy networks
 TASKS.update({name: partial(ImageTask, name) for name in ("mnist", "fashion-mnist", "cifar10")})
 TASKS.update({"charlm": CharLMTask, "wordlm": WordLMTask})  # language modelling, rnn space

@@ -21,6 +21,7 @@ from darwin_bench.cli.common import json_dict
 #: Reproduction name -> module with ``reproduce(*, out, seed, options) -> dict``.
 REPRODUCTIONS: dict[str, str] = {
     "specialization": "baselines.reproduce_specialization",
+    "darwin": "baselines.reproduce_darwin",  # seed 000: evolutionary synthesis, generations 0-4
 }
 
 

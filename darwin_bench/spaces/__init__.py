@@ -12,6 +12,7 @@ from darwin_bench.spaces.layered import LayeredSpace
 from darwin_bench.spaces.mlp import MLPSpace
 from darwin_bench.spaces.rnn import RNNSpace
 from darwin_bench.spaces.squeeze import SqueezeSpace
+from darwin_bench.spaces.synapses import SynapseSpace
 from darwin_bench.validation import check_choice
 
 SpaceFactory = Callable[..., SearchSpace]
@@ -20,6 +21,7 @@ SpaceFactory = Callable[..., SearchSpace]
 SPACES: dict[str, SpaceFactory] = {"mlp": MLPSpace, "cnn": CNNSpace, "rnn": RNNSpace}
 SPACES["squeeze"] = SqueezeSpace  # a trained base MLP squeezed layer by layer (seed 004)
 SPACES["fcn"] = FCNSpace  # encoder-decoder FCNs for saliency maps (seed 000)
+SPACES["synapses"] = SynapseSpace  # masks over a trained ancestor MLP (seed 000)
 
 
 def register_space(name: str, factory: SpaceFactory) -> None:

@@ -1,0 +1,170 @@
+"""Evolutionary synthesis (seed 000: Shafiee, Mishra & Wong, "Deep Learning with Darwin").
+
+Readable top to bottom:
+
+1. The ancestor (generation 0) is the env's trained network: every synapse kept, its trained
+   weights from ``env.unwrapped.ancestor_weights()``.
+2. Each generation, the parent's "DNA" is its synaptic probability model, computed from its
+   trained weights (:mod:`darwin_bench.synaptic`): ``P(s_k | w_k) = exp(|w_k| / Z - 1)`` per
+   synapse, and for the cluster levels a probability per hidden neuron from its sum of ``|w|``.
+3. The environmental factor ``F(E)`` scales the model: a constant, or (default) derived from the
+   env's cost target so that the expected synapse count follows a geometric path to the target
+   by generation ``target_generation``.
+4. ``offspring`` children are synthesized (each a subset of the parent's mask: removed synapses
+   never come back) and proposed to the env, which trains them, starting from the parent's
+   trained weights (the env's ``inherit="parent"``).
+5. Natural selection: the child with the highest reward becomes the next parent; its trained
+   weights (``env.unwrapped.trained_weights(evaluation_id)``) become the next generation's DNA.
+
+``offspring=1`` is the paper's process; ``offspring > 1`` is the group variant. The agent works
+only on synapse-mask envs (form ``"synapses"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from baselines.base import Agent, AgentConfig, EnvFactory
+from darwin_bench import synaptic
+from darwin_bench.validation import check_choice, check_positive_int
+
+
+@dataclass
+class EvoSynthesisConfig(AgentConfig):
+    """Settings of evolutionary synthesis.
+
+    Attributes:
+        offspring: children per generation (1 = the paper; K > 1 = the group variant).
+        level: ``"synapse"`` (per-synapse model), ``"cluster"`` (whole hidden neurons, the
+            default: it keeps accuracy best at high compression on Digits, see
+            docs/reproductions.md), or ``"cluster+synapse"`` (neurons, then synapses inside).
+        form: the probability model, ``"exp"`` (``exp(|w|/Z - 1)``, ``Z = max|w|``) or
+            ``"exp-ln2"`` (``exp(|w|/Z) - 1``, ``Z = max|w| / ln 2``).
+        factor: a constant ``F(E)`` in (0, 1]; ``None`` derives it from the env's cost target.
+        target_generation: with a derived ``F(E)``, the generation that should reach the target.
+        aim: with a derived ``F(E)``, aim at ``aim * target`` synapses (a margin under the target,
+            since each offspring's count is random).
+    """
+
+    offspring: int = 1
+    level: str = "cluster"
+    form: str = "exp"
+    factor: float | None = None
+    target_generation: int = 4
+    aim: float = 0.95
+
+    def __post_init__(self) -> None:
+        check_positive_int("offspring", self.offspring)
+        check_positive_int("target_generation", self.target_generation)
+        check_choice("level", self.level, synaptic.LEVELS)
+        check_choice("form", self.form, synaptic.FORMS)
+        if self.factor is not None and not 0.0 < float(self.factor) <= 1.0:
+            raise ValueError(f"factor must be in (0, 1] or null; got {self.factor!r}")
+        if not 0.0 < float(self.aim) <= 1.0:
+            raise ValueError(f"aim must be in (0, 1]; got {self.aim!r}")
+
+
+@dataclass
+class Generation:
+    """One generation's selected network (``generation 0`` is the ancestor)."""
+
+    generation: int
+    evaluation_id: str | None
+    synapses: int
+    factor: float
+    reward: float | None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class EvoSynthesis(Agent):
+    """Evolutionary synthesis over synapse masks; see the module docstring."""
+
+    name = "evo-synthesis"
+    config_class = EvoSynthesisConfig
+    forms = ("synapses",)
+
+    def __init__(self, config: AgentConfig | None = None) -> None:
+        super().__init__(config)
+        #: The selected network of every generation of the last run (generation 0 first).
+        self.generations: list[Generation] = []
+
+    def _factor(
+        self,
+        synapse_p: list[np.ndarray],
+        cluster_p: list[np.ndarray],
+        masks: list[np.ndarray],
+        generation: int,
+        target: float,
+    ) -> float:
+        cfg: EvoSynthesisConfig = self.config  # type: ignore[assignment]
+        if cfg.factor is not None:
+            return float(cfg.factor)
+        current = float(sum(int(m.sum()) for m in masks))
+        left = max(1, cfg.target_generation - generation + 1)
+        return synaptic.factor_for_target(
+            lambda f: synaptic.expected_synapses(synapse_p, cluster_p, masks, f, cfg.level),
+            current,
+            cfg.aim * target,
+            left,
+        )
+
+    def run(self, envs: EnvFactory, seed: int) -> None:
+        cfg: EvoSynthesisConfig = self.config  # type: ignore[assignment]
+        env = envs.make()
+        unwrapped: Any = env.unwrapped
+        if not hasattr(unwrapped, "trained_weights"):
+            raise ValueError(
+                f"agent {self.name!r} needs a synapse-mask env (form 'synapses'), e.g. "
+                "darwin_bench/Digits-Synapses-v0"
+            )
+        space = unwrapped.search_space
+        cost, target = unwrapped.cost_target
+        if cfg.factor is None and cost != "synapses":
+            raise ValueError(
+                f"factor must be set when the env's cost is {cost!r} (derived F(E) needs cost "
+                "'synapses')"
+            )
+        rng = np.random.default_rng(seed)
+        env.reset(seed=seed)
+
+        # Generation 0: the trained ancestor, every synapse kept.
+        masks = space.masks(space.full())
+        weights = [w for w, _ in unwrapped.ancestor_weights()]
+        self.generations = [Generation(0, None, space.size, 1.0, None)]
+        generation = 0
+        truncated = False
+        while not truncated:
+            generation += 1
+            # The parent's DNA; synapses of dead neurons (weight exactly 0) count as removed.
+            masks = [m & (w != 0) for m, w in zip(masks, weights)]
+            synapse_p = synaptic.synapse_probabilities(weights, masks, cfg.form)
+            cluster_p = synaptic.cluster_probabilities(weights, masks, cfg.form)
+            factor = self._factor(synapse_p, cluster_p, masks, generation, target)
+            best: tuple[float, list[np.ndarray], dict[str, Any]] | None = None
+            for _ in range(min(cfg.offspring, unwrapped.budget_left)):
+                child = synaptic.synthesize(
+                    masks, synapse_p, factor, rng, level=cfg.level, cluster_p=cluster_p
+                )
+                _, reward, _, truncated, info = env.step(space.flatten(child))
+                if best is None or float(reward) > best[0]:
+                    best = (float(reward), child, info)
+                if truncated:
+                    break
+            if best is None:  # pragma: no cover - budget was already spent
+                break
+            reward, masks, info = best
+            weights = [w for w, _ in unwrapped.trained_weights(info["evaluation_id"])]
+            self.generations.append(
+                Generation(
+                    generation,
+                    info["evaluation_id"],
+                    int(sum(int(m.sum()) for m in masks)),
+                    factor,
+                    reward,
+                    {"metrics": info["metrics"], "costs": info["costs"]},
+                )
+            )
+        env.close()

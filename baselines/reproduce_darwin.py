@@ -1,0 +1,285 @@
+"""Seed 000 reproduction: generations 0-4 of evolutionary synthesis on Digits, and baselines.
+
+``darwin-bench reproduce darwin --json`` runs the ``evo-synthesis`` agent on
+``darwin_bench/Digits-Synapses-v0`` (ancestor: a 64-256-256-10 MLP trained to convergence,
+84,480 synapses) and prints::
+
+    {"generations": [{"generation", "synapses", "clusters", "test_accuracy", "latency_ms"}, ...],
+     "baselines": {"random": [...], "magnitude": [...], ...}, ...}
+
+``synapses`` counts the non-zero weights of the network as costed (dead neurons removed),
+``clusters`` its hidden neurons, ``latency_ms`` the measured host latency of that compact dense
+network at batch size 1. Baselines prune to the same (mask) synapse counts generation by
+generation, starting from the previous stage's trained weights and retrained exactly like the
+offspring (same env, same epochs): random and global-magnitude pruning of synapses, and random
+and magnitude (L1 of incoming weights) pruning of whole neurons. ``repeats`` gives generation 4
+for further seeds, so the spread is visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+import darwin_bench  # noqa: F401  (registers the envs)
+from baselines.base import EnvFactory
+from baselines.evo_synthesis import EvoSynthesis, EvoSynthesisConfig
+from darwin_bench.costs import CostConfig, measure_costs
+
+ENV_ID = "darwin_bench/Digits-Synapses-v0"
+
+#: Defaults; ``--options '{"full": true}'`` uses the ``FULL`` values (more seeds, offspring).
+DEFAULTS: dict[str, Any] = {
+    "generations": 4,
+    "offspring": 4,
+    "epochs": 60,
+    "level": "cluster",
+    "form": "exp",
+    "repeats": 2,
+    "baselines": True,
+    "full": False,
+}
+FULL: dict[str, Any] = {"offspring": 8, "repeats": 5}
+
+Masks = list[np.ndarray]
+Pruner = Callable[[Masks, list[np.ndarray], int, np.random.Generator], Masks]
+
+
+def _row(generation: int, info: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "generation": generation,
+        "synapses": int(info["costs"]["synapses"]),
+        "clusters": int(info["metrics"]["clusters"]),
+        "test_accuracy": round(float(info["metrics"]["test_accuracy"]), 4),
+        "latency_ms": round(float(info["costs"]["latency_ms"]), 4),
+        "mask_synapses": int(info["metrics"]["mask_synapses"]),
+        "val_accuracy": round(float(info["metrics"]["accuracy"]), 4),
+    }
+
+
+def _ancestor_row(env: Any) -> dict[str, Any]:
+    core = env.unwrapped.core
+    space = env.unwrapped.search_space
+    model = core.task.build(space.decode(space.full()))
+    costs = measure_costs(model, core.task.example_input(1), CostConfig())
+    metrics = env.unwrapped.ancestor_metrics()
+    return {
+        "generation": 0,
+        "synapses": int(costs["synapses"]),
+        "clusters": int(sum(space.hidden)),
+        "test_accuracy": round(float(metrics["test_accuracy"]), 4),
+        "latency_ms": round(float(costs["latency_ms"]), 4),
+        "mask_synapses": int(space.size),
+        "val_accuracy": round(float(metrics["accuracy"]), 4),
+    }
+
+
+# ---------------------------------------------------------------- baseline pruners
+def prune_random(
+    masks: Masks, weights: list[np.ndarray], keep: int, rng: np.random.Generator
+) -> Masks:
+    """Keep ``keep`` surviving synapses chosen uniformly at random."""
+    flat = np.concatenate([m.ravel() for m in masks])
+    alive = np.flatnonzero(flat)
+    out = np.zeros_like(flat)
+    out[rng.choice(alive, size=min(keep, alive.size), replace=False)] = True
+    return _split(out, masks)
+
+
+def prune_magnitude(
+    masks: Masks, weights: list[np.ndarray], keep: int, rng: np.random.Generator
+) -> Masks:
+    """Keep the ``keep`` surviving synapses of largest ``|w|`` (global, across layers)."""
+    flat = np.concatenate([m.ravel() for m in masks])
+    score = np.concatenate([np.abs(w).ravel() for w in weights])
+    score = np.where(flat, score, -1.0)
+    out = np.zeros_like(flat)
+    out[np.argsort(-score, kind="stable")[: min(keep, int(flat.sum()))]] = True
+    return _split(out, masks)
+
+
+def _prune_neurons(masks: Masks, keep: int, order: np.ndarray) -> Masks:
+    """Remove hidden neurons in ``order`` (pairs ``(layer, index)``) until ``<= keep`` remain."""
+    out = [m.copy() for m in masks]
+    for layer, index in order:
+        if sum(int(m.sum()) for m in out) <= keep:
+            break
+        out[layer][index, :] = False
+        out[layer + 1][:, index] = False
+    return out
+
+
+def _neurons(masks: Masks) -> list[tuple[int, int]]:
+    return [(li, int(j)) for li, m in enumerate(masks[:-1]) for j in np.flatnonzero(m.any(axis=1))]
+
+
+def prune_random_neurons(
+    masks: Masks, weights: list[np.ndarray], keep: int, rng: np.random.Generator
+) -> Masks:
+    """Remove hidden neurons chosen uniformly at random until ``keep`` synapses remain."""
+    neurons = _neurons(masks)
+    order = [neurons[i] for i in rng.permutation(len(neurons))]
+    return _prune_neurons(masks, keep, np.array(order, dtype=int).reshape(-1, 2))
+
+
+def prune_magnitude_neurons(
+    masks: Masks, weights: list[np.ndarray], keep: int, rng: np.random.Generator
+) -> Masks:
+    """Remove the hidden neurons of smallest incoming L1 norm (relative to their layer's
+    largest) until ``keep`` synapses remain."""
+    neurons = _neurons(masks)
+    scores = []
+    for layer, index in neurons:
+        sums = np.abs(weights[layer] * masks[layer]).sum(axis=1)
+        scores.append(sums[index] / max(float(sums.max()), 1e-12))
+    order = [neurons[i] for i in np.argsort(scores, kind="stable")]
+    return _prune_neurons(masks, keep, np.array(order, dtype=int).reshape(-1, 2))
+
+
+BASELINES: dict[str, Pruner] = {
+    "random": prune_random,
+    "magnitude": prune_magnitude,
+    "random-neurons": prune_random_neurons,
+    "magnitude-neurons": prune_magnitude_neurons,
+}
+
+
+def _split(flat: np.ndarray, like: Masks) -> Masks:
+    out, start = [], 0
+    for m in like:
+        out.append(flat[start : start + m.size].reshape(m.shape).astype(bool))
+        start += m.size
+    return out
+
+
+def run_baseline(
+    pruner: Pruner, counts: list[int], *, epochs: int, seed: int
+) -> list[dict[str, Any]]:
+    """Prune stage by stage to ``counts`` synapses, retraining each stage like an offspring."""
+    env = gym.make(ENV_ID, budget=len(counts), epochs=epochs)
+    unwrapped: Any = env.unwrapped
+    space = unwrapped.search_space
+    env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    masks = space.masks(space.full())
+    weights = [w for w, _ in unwrapped.ancestor_weights()]
+    rows = []
+    for generation, count in enumerate(counts, start=1):
+        masks = pruner([m & (w != 0) for m, w in zip(masks, weights)], weights, count, rng)
+        _, _, _, _, info = env.step(space.flatten(masks))
+        weights = [w for w, _ in unwrapped.trained_weights(info["evaluation_id"])]
+        rows.append(_row(generation, info))
+    env.close()
+    return rows
+
+
+# ---------------------------------------------------------------------- evolution
+def run_evolution(options: dict[str, Any], seed: int) -> tuple[list[dict[str, Any]], Any]:
+    """Run evo-synthesis for ``options["generations"]`` generations; rows for 1..G and the env."""
+    agent = EvoSynthesis(
+        EvoSynthesisConfig(
+            offspring=int(options["offspring"]),
+            level=str(options["level"]),
+            form=str(options["form"]),
+            target_generation=int(options["generations"]),
+        )
+    )
+    budget = int(options["generations"]) * int(options["offspring"])
+    kwargs = {"budget": budget, "epochs": int(options["epochs"])}
+    made: list[Any] = []
+
+    class _Keep(EnvFactory):
+        def make(self) -> gym.Env:
+            env = super().make()
+            made.append(env)
+            return env
+
+    agent.run(_Keep(ENV_ID, kwargs, []), seed)
+    rows = [_row(g.generation, g.info) for g in agent.generations[1:]]
+    return rows, made[0]
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    """Test accuracy against synapses (log scale) for evolution and every baseline."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    ancestor = result["generations"][0]
+    series = {"evo-synthesis": result["generations"], **result["baselines"]}
+    for name, rows in series.items():
+        rows = rows if name == "evo-synthesis" else [ancestor, *rows]
+        ax.plot(
+            [r["synapses"] for r in rows],
+            [100 * r["test_accuracy"] for r in rows],
+            marker="o" if name == "evo-synthesis" else ".",
+            linewidth=2.2 if name == "evo-synthesis" else 1.0,
+            label=name,
+        )
+    ax.axhline(
+        100 * ancestor["test_accuracy"] - 1, color="grey", linestyle=":", label="ancestor - 1 pt"
+    )
+    ax.axvline(ancestor["mask_synapses"] / 48, color="grey", linestyle="--", label="48x fewer")
+    ax.set_xscale("log")
+    ax.invert_xaxis()
+    ax.set_xlabel("synapses (non-zero weights)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("Digits: evolutionary synthesis vs pruning (seed 000)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def reproduce(*, out: Path, seed: int, options: dict[str, Any]) -> dict[str, Any]:
+    """Run the reproduction; write ``out/darwin.png``; return the JSON result.
+
+    Options (all optional): ``generations`` (4), ``offspring`` (4), ``epochs`` (60),
+    ``level`` ("cluster"), ``form`` ("exp"), ``repeats`` (2 further seeds), ``baselines``
+    (true), ``full`` (false: true uses 8 offspring and 5 further seeds).
+
+    Raises:
+        ValueError: for an unknown option.
+    """
+    unknown = sorted(set(options) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"options {unknown} unknown; allowed: {sorted(DEFAULTS)}")
+    opts = {**DEFAULTS, **(FULL if options.get("full") else {}), **options}
+    rows, env = run_evolution(opts, seed)
+    ancestor = _ancestor_row(env)
+    counts = [r["mask_synapses"] for r in rows]
+    baselines = (
+        {
+            name: run_baseline(pruner, counts, epochs=int(opts["epochs"]), seed=seed)
+            for name, pruner in BASELINES.items()
+        }
+        if opts["baselines"]
+        else {}
+    )
+    repeats = []
+    for extra_seed in range(seed + 1, seed + 1 + int(opts["repeats"])):
+        extra_rows, _ = run_evolution(opts, extra_seed)
+        repeats.append({"seed": extra_seed, **extra_rows[-1]})
+    last = rows[-1]
+    result: dict[str, Any] = {
+        "generations": [ancestor, *rows],
+        "baselines": baselines,
+        "repeats": repeats,
+        "summary": {
+            "synapse_reduction": round(ancestor["mask_synapses"] / max(1, last["synapses"]), 2),
+            "accuracy_loss_points": round(
+                100 * (ancestor["test_accuracy"] - last["test_accuracy"]), 2
+            ),
+        },
+        "settings": {**{k: v for k, v in opts.items()}, "seed": seed, "env": ENV_ID},
+        "plot": str(out / "darwin.png"),
+    }
+    plot(result, out / "darwin.png")
+    return result

@@ -1,0 +1,176 @@
+"""`SynapseEnv`: propose a synapse mask over a trained ancestor network (seed 000).
+
+``darwin_bench/Digits-Synapses-v0``: the action is a ``MultiBinary(84480)`` mask over the
+synapses of a 64-256-256-10 MLP trained to convergence on Digits (see
+:mod:`darwin_bench.tasks.ancestor`); the env trains the masked network and rewards it like any
+proposal env (default: ``mnasnet`` reward on ``synapses`` with the target 84,480 / 48 = 1,760).
+
+Inheritance (``inherit``):
+
+- ``"parent"`` (default): an offspring starts from the trained weights of its closest evaluated
+  ancestor in this run, i.e. the successful evaluation with the fewest synapses whose mask
+  strictly contains the offspring's mask (earliest first on ties); from the trained ancestor
+  network when there is none. Evolutionary synthesis proposes subsets of its parent, so this
+  is the parent; the rule depends only on the run's earlier evaluations, never on timing.
+- ``"ancestor"``: always from the ancestor's trained weights.
+- ``"scratch"``: a fresh initialization (the offspring's seed), masked.
+
+The parent is written into the architecture (``extra["init"]``), so it is part of the content
+hash: the same mask with another parent is another evaluation. Evaluations record no genome
+(the mask is in ``architecture["extra"]["mask"]``, packed), which keeps run logs small.
+
+Public helpers for agents: :meth:`SynapseEnv.ancestor_weights`,
+:meth:`SynapseEnv.trained_weights`, :attr:`SynapseEnv.cost_target`, plus those of
+:class:`envs.proposal.ProposalEnv` (``search_space.masks`` / ``flatten`` convert genomes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from darwin_bench.architecture import Architecture
+from darwin_bench.evaluation import EvalRequest, Evaluation
+from darwin_bench.models.masked import Layer
+from darwin_bench.spaces.synapses import SynapseSpace
+from darwin_bench.tasks.ancestor import AncestorTask
+from darwin_bench.validation import check_choice
+from envs.core import SearchCore
+from envs.proposal import ProposalEnv
+
+INHERIT = ("parent", "ancestor", "scratch")
+
+
+class SynapseCore(SearchCore):
+    """A :class:`SearchCore` whose offspring inherit weights from their closest ancestor.
+
+    Args:
+        inherit: ``"parent"``, ``"ancestor"`` or ``"scratch"`` (see the module docstring).
+        **kwargs: those of :class:`SearchCore`; the task must be an :class:`AncestorTask`
+            and the space ``synapses``.
+    """
+
+    def __init__(self, *, inherit: str = "parent", **kwargs: Any) -> None:
+        self.inherit = check_choice("inherit", inherit, INHERIT)
+        super().__init__(**kwargs)
+        if not isinstance(self.task, AncestorTask) or not isinstance(self.space, SynapseSpace):
+            raise ValueError(
+                "task must be 'digits-ancestor' (an AncestorTask) and space 'synapses' for a "
+                f"synapse env; got task {self.task.name!r}, space {self.space.name!r}"
+            )
+        self.ancestor_task: AncestorTask = self.task
+        self.synapse_space: SynapseSpace = self.space
+        self._lineage: list[tuple[np.ndarray, int, Evaluation]] = []
+        self.evaluations: dict[str, Evaluation] = {}
+
+    def start_run(self, run_seed: int) -> None:
+        super().start_run(run_seed)
+        self._lineage = []
+
+    def _init_for(self, genome: np.ndarray) -> dict[str, Any]:
+        if self.inherit != "parent":
+            return {"from": self.inherit}
+        child = genome.astype(bool)
+        best: tuple[int, Evaluation] | None = None
+        for mask, count, evaluation in self._lineage:
+            if count <= int(child.sum()) or (child & ~mask).any():
+                continue
+            if best is None or count < best[0]:
+                best = (count, evaluation)
+        if best is None:
+            return {"from": "ancestor"}
+        parent = best[1]
+        return {
+            "from": "parent",
+            "architecture": Architecture.from_dict(parent.architecture).hash,
+            "seed": int(parent.seed),
+            "epochs": int(parent.fidelity["epochs"]),
+        }
+
+    def evaluate(
+        self, genomes: Sequence[Any], fidelity: Mapping[str, int] | None = None
+    ) -> list[Evaluation]:
+        """Evaluate masks as one population (parents are resolved before any is trained).
+
+        Raises:
+            ValueError: for an invalid mask or fidelity (nothing is evaluated or spent).
+            RuntimeError: when the population is larger than the budget left.
+        """
+        validated = [self.space.validate(g) for g in genomes]
+        run_fidelity = self.task.check_fidelity({**self.fidelity, **dict(fidelity or {})})
+        if len(validated) > self.budget_left:
+            raise RuntimeError(
+                f"budget exhausted: {len(validated)} evaluations asked, {self.budget_left} left "
+                f"of {self.budget}; call reset() to start a new run"
+            )
+        requests = []
+        for genome in validated:
+            architecture = self.synapse_space.with_init(
+                self.space.decode(genome), self._init_for(genome)
+            )
+            seed = self.candidate_seed(architecture.hash)
+            requests.append(EvalRequest(architecture, seed, run_fidelity, None))
+        evaluations = self.evaluator.evaluate(requests)
+        for genome, request, evaluation in zip(validated, requests, evaluations):
+            self.ancestor_task.remember(request.architecture)
+            self._reward(evaluation)
+            evaluation.step = self.budget_used
+            self.budget_used += 1
+            self.evaluations[evaluation.evaluation_id] = evaluation
+            if evaluation.ok:
+                self._lineage.append((genome.astype(bool), int(genome.sum()), evaluation))
+            for listener in self.listeners:
+                listener(evaluation)
+        return evaluations
+
+
+class SynapseEnv(ProposalEnv):
+    """A proposal env whose actions are synapse masks over a trained ancestor MLP.
+
+    Args:
+        inherit: where offspring start from: ``"parent"`` (default), ``"ancestor"`` or
+            ``"scratch"``.
+        **kwargs: those of :class:`envs.core.SearchCore`.
+    """
+
+    def __init__(self, inherit: str = "parent", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.core = SynapseCore(inherit=inherit, **kwargs)
+        self.action_space = self.core.space.action_space
+
+    @property
+    def search_space(self) -> SynapseSpace:
+        """The ``synapses`` space (``masks(genome)``, ``flatten(masks)``, ``full()``)."""
+        return self.core.synapse_space  # type: ignore[attr-defined]
+
+    @property
+    def cost_target(self) -> tuple[str, float]:
+        """The reward's cost name and target, e.g. ``("synapses", 1760.0)``."""
+        return self.core.reward.cost, float(self.core.reward.target)
+
+    def ancestor_weights(self) -> list[Layer]:
+        """The trained ancestor's ``(weight (out, in), bias)`` per layer, as numpy arrays."""
+        return self.core.ancestor_task.ancestor_weights()  # type: ignore[attr-defined]
+
+    def ancestor_metrics(self) -> dict[str, float]:
+        """The ancestor's validation ``accuracy`` and ``test_accuracy``."""
+        return self.core.ancestor_task.ancestor_metrics()  # type: ignore[attr-defined]
+
+    def trained_weights(self, evaluation_id: str) -> list[Layer]:
+        """The trained ``(weight, bias)`` per layer of an evaluation of this env, full layout.
+
+        Removed synapses and dead neurons have weight 0.
+
+        Raises:
+            ValueError: when ``evaluation_id`` is not an evaluation of this env.
+        """
+        core: SynapseCore = self.core  # type: ignore[assignment]
+        evaluation = core.evaluations.get(evaluation_id) or core.evaluator.cache.get(evaluation_id)
+        if evaluation is None:
+            raise ValueError(f"evaluation_id {evaluation_id!r} is not an evaluation of this env")
+        architecture = Architecture.from_dict(evaluation.architecture)
+        return core.ancestor_task.trained_weights(
+            architecture, evaluation.seed, evaluation.fidelity
+        )

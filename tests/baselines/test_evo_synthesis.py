@@ -1,0 +1,171 @@
+"""Evolutionary synthesis: the synaptic probability model, F(E), synthesis and the agent."""
+
+from __future__ import annotations
+
+import math
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from baselines.runner import run_agent
+from darwin_bench import synaptic
+
+ENV = "darwin_bench/Digits-Synapses-v0"
+FAST = {"epochs": 1, "task_kwargs": {"ancestor_epochs": 3}}
+
+
+def test_probability_exp_hand_computed() -> None:
+    p = synaptic.probability(np.array([0.0, -1.0, 2.0]), "exp")  # Z = 2
+    assert p == pytest.approx([math.exp(-1), math.exp(-0.5), 1.0])
+
+
+def test_probability_exp_ln2_hand_computed() -> None:
+    p = synaptic.probability(np.array([0.0, 1.0, -2.0]), "exp-ln2")  # Z = 2 / ln 2
+    assert p == pytest.approx([0.0, math.sqrt(2) - 1, 1.0])
+
+
+def test_synapse_probabilities_are_per_layer_and_zero_when_removed() -> None:
+    weights = [np.array([[1.0, 4.0]]), np.array([[0.5], [1.0]])]
+    masks = [np.array([[True, True]]), np.array([[False], [True]])]
+    p = synaptic.synapse_probabilities(weights, masks)
+    assert p[0] == pytest.approx(np.array([[math.exp(0.25 - 1), 1.0]]))
+    assert p[1] == pytest.approx(np.array([[0.0], [1.0]]))  # Z of layer 2 is its own max
+
+
+def test_cluster_probabilities_from_row_sums() -> None:
+    weights = [np.array([[1.0, -1.0], [0.5, 0.5], [0.0, 0.0]]), np.ones((1, 3))]
+    masks = [np.ones((3, 2), dtype=bool), np.ones((1, 3), dtype=bool)]
+    (p,) = synaptic.cluster_probabilities(weights, masks)
+    assert p == pytest.approx([1.0, math.exp(0.5 - 1), 0.0])  # sums 2, 1, 0; Z = 2
+
+
+def _parent(rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    weights = [rng.normal(size=(40, 20)), rng.normal(size=(30, 40)), rng.normal(size=(5, 30))]
+    masks = [np.ones(w.shape, dtype=bool) for w in weights]
+    return weights, masks
+
+
+def test_factor_scales_survival() -> None:
+    rng = np.random.default_rng(0)
+    weights, masks = _parent(rng)
+    p = synaptic.synapse_probabilities(weights, masks)
+    expected = sum(float(q.sum()) for q in p)
+    for factor in (1.0, 0.5):
+        kept = [
+            sum(int(m.sum()) for m in synaptic.synthesize(masks, p, factor, rng)) for _ in range(40)
+        ]
+        assert np.mean(kept) == pytest.approx(factor * expected, rel=0.03)
+    assert synaptic.expected_synapses(p, None, masks, 0.5) == pytest.approx(0.5 * expected)
+
+
+def test_removed_synapses_never_come_back() -> None:
+    rng = np.random.default_rng(1)
+    weights, masks = _parent(rng)
+    for _ in range(5):
+        p = synaptic.synapse_probabilities(weights, masks)
+        child = synaptic.synthesize(masks, p, 0.9, rng)
+        assert all(not (c & ~m).any() for c, m in zip(child, masks))
+        masks = child
+        weights = [w * m for w, m in zip(weights, masks)]
+
+
+def test_cluster_level_removes_whole_neurons() -> None:
+    rng = np.random.default_rng(2)
+    weights, masks = _parent(rng)
+    sp = synaptic.synapse_probabilities(weights, masks)
+    cp = synaptic.cluster_probabilities(weights, masks)
+    child = synaptic.synthesize(masks, sp, 0.6, rng, level="cluster", cluster_p=cp)
+    for layer in range(2):
+        rows = child[layer].any(axis=1)
+        assert 0 < rows.sum() < len(rows)  # some neurons removed, some kept
+        for j in np.flatnonzero(~rows):  # a removed neuron has no incoming or outgoing synapse
+            assert not child[layer + 1][:, j].any()
+        inputs = child[layer - 1].any(axis=1) if layer else np.ones(20, dtype=bool)
+        for j in np.flatnonzero(rows):  # a kept neuron keeps every synapse from kept inputs
+            assert np.array_equal(child[layer][j], inputs)
+    assert child[2].any(axis=1).all()  # output neurons are never removed
+    assert synaptic.alive_neurons(child) == [int(child[i].any(axis=1).sum()) for i in range(2)]
+
+
+def test_factor_for_target_follows_a_geometric_path() -> None:
+    rng = np.random.default_rng(3)
+    weights, masks = _parent(rng)
+    sp = synaptic.synapse_probabilities(weights, masks)
+    current = float(sum(m.sum() for m in masks))
+    factor = synaptic.factor_for_target(
+        lambda f: synaptic.expected_synapses(sp, None, masks, f), current, current / 64, 3
+    )
+    assert 0 < factor < 1
+    assert synaptic.expected_synapses(sp, None, masks, factor) == pytest.approx(
+        current / 4, rel=1e-3
+    )
+    with pytest.raises(ValueError, match="factor"):
+        synaptic.synthesize(masks, sp, 1.5, rng)
+
+
+def test_env_exposes_ancestor_and_trained_weights() -> None:
+    env = gym.make(ENV, budget=2, **FAST)
+    unwrapped = env.unwrapped
+    env.reset(seed=0)
+    ancestor = unwrapped.ancestor_weights()
+    assert [w.shape for w, _ in ancestor] == [(256, 64), (256, 256), (10, 256)]
+    space = unwrapped.search_space
+    genome = space.sample(np.random.default_rng(0))
+    _, _, _, _, info = env.step(genome)
+    trained = unwrapped.trained_weights(info["evaluation_id"])
+    masks = space.masks(genome)
+    assert all(not w[~m].any() for (w, _), m in zip(trained, masks))  # removed stay zero
+    assert info["costs"]["synapses"] == sum(int((w != 0).sum()) for w, _ in trained)
+    assert info["architecture"]["extra"]["init"] == {"from": "ancestor"}
+    child = genome.copy()
+    child[np.flatnonzero(child)[:100]] = 0
+    _, _, _, _, info2 = env.step(child)
+    assert info2["architecture"]["extra"]["init"]["from"] == "parent"  # inherits from genome
+    with pytest.raises(ValueError, match="evaluation_id"):
+        unwrapped.trained_weights("nope")
+
+
+def _run(tmp_path, name: str, budget: int = 3, **config):
+    return run_agent(
+        "evo-synthesis",
+        ENV,
+        budget=budget,
+        seed=5,
+        out_dir=tmp_path / name,
+        env_kwargs=FAST,
+        agent_config={"offspring": 1, **config},
+        resume=False,
+    ).record.evaluations
+
+
+def test_agent_spends_the_budget_deterministically_and_shrinks(tmp_path) -> None:
+    first = _run(tmp_path, "a", level="synapse")
+    second = _run(tmp_path, "b", level="synapse")
+    assert len(first) == 3
+    assert [e.reward for e in first] == [e.reward for e in second]
+    counts = [e.metrics["mask_synapses"] for e in first]
+    assert counts == sorted(counts, reverse=True) and counts[-1] < 84_480
+    assert all(e.architecture["extra"]["init"]["from"] == "parent" for e in first[1:])
+
+
+def test_agent_group_variant_with_constant_factor(tmp_path) -> None:
+    evaluations = _run(tmp_path, "g", budget=4, offspring=2, factor=0.5, level="cluster")
+    assert len(evaluations) == 4
+    assert all(e.metrics["clusters"] < 512 for e in evaluations)
+
+
+def test_agent_on_a_space_without_masks_fails_with_one_line(tmp_path) -> None:
+    with pytest.raises(ValueError) as info:
+        run_agent("evo-synthesis", "darwin_bench/Digits-MLP-v0", budget=2, seed=0, out_dir=tmp_path)
+    message = str(info.value)
+    assert "\n" not in message and "Digits-Synapses-v0" in message
+
+
+def test_bad_config_names_the_field() -> None:
+    from baselines import make_agent
+
+    with pytest.raises(ValueError, match="level"):
+        make_agent("evo-synthesis", {"level": "neuron"})
+    with pytest.raises(ValueError, match="factor"):
+        make_agent("evo-synthesis", {"factor": 0.0})

@@ -1,0 +1,60 @@
+"""The seed-000 reproduction: fast parts only (the full command is documented, never timed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from baselines import reproduce_darwin as rd
+
+
+def _masks(rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    weights = [rng.normal(size=(12, 8)), rng.normal(size=(10, 12)), rng.normal(size=(3, 10))]
+    masks = [rng.random(w.shape) < 0.8 for w in weights]
+    return masks, weights
+
+
+@pytest.mark.parametrize("name", sorted(rd.BASELINES))
+def test_pruners_keep_a_subset_of_the_requested_size(name: str) -> None:
+    rng = np.random.default_rng(0)
+    masks, weights = _masks(rng)
+    out = rd.BASELINES[name](masks, weights, 120, rng)
+    assert all(not (o & ~m).any() for o, m in zip(out, masks))
+    total = sum(int(o.sum()) for o in out)
+    if name in ("random", "magnitude"):
+        assert total == 120
+    else:
+        assert total <= 120
+        for layer in range(2):  # whole neurons: a removed row also loses its outgoing column
+            dead = ~out[layer].any(axis=1)
+            assert not out[layer + 1][:, dead].any()
+
+
+def test_magnitude_keeps_the_largest_weights() -> None:
+    rng = np.random.default_rng(1)
+    masks, weights = _masks(rng)
+    out = rd.prune_magnitude(masks, weights, 30, rng)
+    kept = np.concatenate([np.abs(w)[o] for w, o in zip(weights, out)])
+    dropped = np.concatenate([np.abs(w)[m & ~o] for w, o, m in zip(weights, out, masks)])
+    assert kept.min() >= dropped.max()
+
+
+def test_unknown_option_is_refused(tmp_path) -> None:
+    with pytest.raises(ValueError, match="unknown"):
+        rd.reproduce(out=tmp_path, seed=0, options={"generation": 3})
+
+
+@pytest.mark.slow
+def test_reproduction_contract_on_a_tiny_run(tmp_path) -> None:
+    result = rd.reproduce(
+        out=tmp_path,
+        seed=0,
+        options={"generations": 2, "offspring": 1, "epochs": 2, "repeats": 0},
+    )
+    rows = result["generations"]
+    assert [r["generation"] for r in rows] == [0, 1, 2]
+    for row in rows:
+        assert {"generation", "synapses", "clusters", "test_accuracy", "latency_ms"} <= set(row)
+    assert rows[0]["synapses"] == 84_480
+    assert set(result["baselines"]) == set(rd.BASELINES)
+    assert (tmp_path / "darwin.png").exists()
