@@ -120,6 +120,14 @@ ENVS: list[EnvEntry] = [
         )
         for label, task, level in (("CharLM", "charlm", "character"), ("WordLM", "wordlm", "word"))
     ),
+    EnvEntry(
+        f"{NAMESPACE}/Saliency-FCN-v0",
+        "proposal",
+        {"task": "saliency", "space": "fcn"},
+        "seed 000: salient-object maps of generated 32x32 scenes, encoder-decoder FCNs; "
+        "score = validation F-beta (beta^2 = 0.3)",
+        {"epochs": 1, "task_kwargs": {"scenes": 60}},
+    ),
 ]
 
 

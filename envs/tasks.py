@@ -12,6 +12,7 @@ from darwin_bench.tasks.ancestor import AncestorTask
 from darwin_bench.tasks.control import ControlTask
 from darwin_bench.tasks.images import ImageTask
 from darwin_bench.tasks.language import CharLMTask, WordLMTask
+from darwin_bench.tasks.saliency import SaliencyTask
 from darwin_bench.tasks.specialization import digits_specialization
 from darwin_bench.validation import check_choice
 
@@ -23,6 +24,7 @@ TASKS["digits-specialize"] = digits_specialization  # seed 004: squeeze a traine
 TASKS["digits-ancestor"] = AncestorTask  # seed 000: masks over a trained ancestor MLP
 TASKS["cartpole"] = partial(ControlTask, "CartPole-v1")  # PPO-trained policy networks
 TASKS.update({name: partial(ImageTask, name) for name in ("mnist", "fashion-mnist", "cifar10")})
+TASKS["saliency"] = SaliencyTask  # seed 000: generated scenes, F-beta and MAE
 TASKS.update({"charlm": CharLMTask, "wordlm": WordLMTask})  # language modelling, rnn space
 
 _INSTANCES: dict[str, Task] = {}
