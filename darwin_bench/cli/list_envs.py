@@ -50,7 +50,8 @@ def main(args: argparse.Namespace) -> int:
         return 0
     console = Console()
     table = Table(title="Environments")
-    for col in ("id", "form", "space", "description"):
+    table.add_column("id", no_wrap=True)
+    for col in ("form", "space", "description"):
         table.add_column(col)
     for env in data["envs"]:
         table.add_row(
