@@ -168,21 +168,28 @@ def measure_costs(
     """
     config = config or CostConfig()
     one = example[:1]
-    workload = trace_workload(model, one)
-    alive, total = count_clusters(model)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # counting is tiny work: extra threads only add contention
+    try:
+        workload = trace_workload(model, one)
+        alive, total = count_clusters(model)
+        costs: dict[str, float] = {
+            "params": count_params(model),
+            "synapses": count_synapses(model),
+            "flops": round(workload.flops),
+            "clusters": alive,
+            "clusters_total": total,
+            "macs": workload.flops / 2,
+            "activation_bytes": workload.peak_activation_bytes,
+        }
+    finally:
+        torch.set_num_threads(threads)
     sizes = model_bytes(model)
-    costs: dict[str, float] = {
-        "params": count_params(model),
-        "synapses": count_synapses(model),
-        "flops": round(workload.flops),
-        "clusters": alive,
-        "clusters_total": total,
-        "macs": workload.flops / 2,
-        "activation_bytes": workload.peak_activation_bytes,
-        "model_bytes": sizes["fp32"],
-        "model_bytes_fp16": sizes["fp16"],
-        "model_bytes_int8": sizes["int8"],
-    }
+    costs.update(
+        model_bytes=sizes["fp32"],
+        model_bytes_fp16=sizes["fp16"],
+        model_bytes_int8=sizes["int8"],
+    )
     if config.latency:
         timing = measure_latency_ms(model, one, config.latency_config)
         costs["latency_ms"] = timing["median"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -56,7 +57,7 @@ def synapse_tensors(model: nn.Module) -> list[tuple[str, torch.Tensor]]:
 
 def count_synapses(model: nn.Module) -> int:
     """Number of non-zero connection weights (a pruned or masked weight is not a synapse)."""
-    return sum(int(torch.count_nonzero(p)) for _, p in synapse_tensors(model))
+    return sum(int(np.count_nonzero(p.cpu().float().numpy())) for _, p in synapse_tensors(model))
 
 
 def count_clusters(model: nn.Module) -> tuple[int, int]:
@@ -76,12 +77,12 @@ def count_clusters(model: nn.Module) -> tuple[int, int]:
             key = name.replace("weight_ih", "weight").replace("weight_hh", "weight")
             groups.setdefault(key, []).append(tensor)
         for tensors in groups.values():
-            rows = torch.zeros(tensors[0].shape[0], dtype=torch.bool)
+            rows = np.zeros(tensors[0].shape[0], dtype=bool)
             for t in tensors:
                 if t.shape[0] == rows.shape[0]:
-                    rows |= t.reshape(t.shape[0], -1).ne(0).any(dim=1)
+                    rows |= (t.cpu().float().numpy().reshape(t.shape[0], -1) != 0).any(axis=1)
             alive += int(rows.sum())
-            total += int(rows.numel())
+            total += int(rows.size)
     return alive, total
 
 

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
@@ -171,8 +172,8 @@ def trace_workload(model: nn.Module, example: torch.Tensor) -> Workload:
     def hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
         name = leaves[module]
         work = works.get(name)
-        if work is None:
-            work = works[name] = _static_work(name, module)
+        if work is None:  # weights are inspected after the pass, outside the flop counter
+            work = works[name] = LayerWork(name, layer_kind(module))
         size = _nbytes(inputs) + _nbytes(output)
         work.calls += 1
         work.activation_bytes += size
@@ -190,6 +191,9 @@ def trace_workload(model: nn.Module, example: torch.Tensor) -> Workload:
         for h in handles:
             h.remove()
         model.train(was_training)
+    modules = {n: m for m, n in leaves.items()}
+    for name, work in works.items():
+        _add_weights(work, modules[name])
     counts = counter.get_flop_counts()
     root = type(model).__name__
     attributed = 0.0
@@ -220,27 +224,27 @@ def trace_workload(model: nn.Module, example: torch.Tensor) -> Workload:
     )
 
 
-def _static_work(name: str, module: nn.Module) -> LayerWork:
+def _add_weights(work: LayerWork, module: nn.Module) -> None:
+    """Fill in a layer's weight counts, density and structured share."""
     weights = effective_weights(module, recurse=False)
     elements = sum(w.numel() for w in weights)
-    nonzero = sum(int(torch.count_nonzero(w)) for w in weights)
-    structured = 0.0
-    for w in weights:
-        structured += w.numel() * _structured_share(w)
-    params = sum(p.numel() for p in module.parameters(recurse=True))
-    return LayerWork(
-        name=name,
-        kind=layer_kind(module),
-        weight_elements=elements,
-        param_elements=params,
-        density=nonzero / elements if elements else 1.0,
-        structured=structured / elements if elements else 1.0,
-    )
+    work.weight_elements = elements
+    work.param_elements = sum(p.numel() for p in module.parameters(recurse=True))
+    if elements:
+        work.density = sum(int(np.count_nonzero(_nonzero(w))) for w in weights) / elements
+        work.structured = sum(w.numel() * _structured_share(w) for w in weights) / elements
 
 
 def _structured_share(weight: torch.Tensor) -> float:
     """Share of a weight's elements inside its non-zero rows x non-zero input columns."""
-    w = weight.detach().reshape(weight.shape[0], weight.shape[1], -1).ne(0).any(dim=2)
-    rows = int(w.any(dim=1).sum())
-    cols = int(w.any(dim=0).sum())
-    return (rows / w.shape[0]) * (cols / w.shape[1]) if math.prod(w.shape) else 1.0
+    if not math.prod(weight.shape):
+        return 1.0
+    w = _nonzero(weight).reshape(weight.shape[0], weight.shape[1], -1).any(axis=2)
+    rows = int(w.any(axis=1).sum())
+    cols = int(w.any(axis=0).sum())
+    return (rows / w.shape[0]) * (cols / w.shape[1])
+
+
+def _nonzero(weight: torch.Tensor) -> np.ndarray:
+    """Boolean non-zero mask of a weight, in numpy (far cheaper than torch for small tensors)."""
+    return weight.detach().cpu().float().numpy() != 0
