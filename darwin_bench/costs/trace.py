@@ -239,12 +239,12 @@ def _structured_share(weight: torch.Tensor) -> float:
     """Share of a weight's elements inside its non-zero rows x non-zero input columns."""
     if not math.prod(weight.shape):
         return 1.0
-    w = _nonzero(weight).reshape(weight.shape[0], weight.shape[1], -1).any(axis=2)
-    rows = int(w.any(axis=1).sum())
-    cols = int(w.any(axis=0).sum())
+    w = np.any(_nonzero(weight).reshape(weight.shape[0], weight.shape[1], -1), axis=2)
+    rows = int(np.any(w, axis=1).sum())
+    cols = int(np.any(w, axis=0).sum())
     return (rows / w.shape[0]) * (cols / w.shape[1])
 
 
-def _nonzero(weight: torch.Tensor) -> np.ndarray:
+def _nonzero(weight: torch.Tensor) -> np.ndarray[Any, np.dtype[np.bool_]]:
     """Boolean non-zero mask of a weight, in numpy (far cheaper than torch for small tensors)."""
     return weight.detach().cpu().float().numpy() != 0
