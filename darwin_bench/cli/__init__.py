@@ -21,6 +21,7 @@ COMMANDS: list[str] = [
     "darwin_bench.cli.list_envs",
     "darwin_bench.cli.evaluate",
     "darwin_bench.cli.run",
+    "darwin_bench.cli.bench_task",
     "darwin_bench.cli.devices",
     "darwin_bench.cli.perf",
     "darwin_bench.cli.reproduce",
