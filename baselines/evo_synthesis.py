@@ -13,7 +13,8 @@ Readable top to bottom:
 4. ``offspring`` children are synthesized (each a subset of the parent's mask: removed synapses
    never come back) and proposed to the env, which trains them, starting from the parent's
    trained weights (the env's ``inherit="parent"``).
-5. Natural selection: the child with the highest reward becomes the next parent; its trained
+5. Natural selection: the child with the highest reward becomes the next parent (with a derived
+   ``F(E)``, from the target generation on, children that meet the target come first); its trained
    weights (``env.unwrapped.trained_weights(evaluation_id)``) become the next generation's DNA.
 
 ``offspring=1`` is the paper's process; ``offspring > 1`` is the group variant. The agent works
@@ -143,19 +144,23 @@ class EvoSynthesis(Agent):
             synapse_p = synaptic.synapse_probabilities(weights, masks, cfg.form)
             cluster_p = synaptic.cluster_probabilities(weights, masks, cfg.form)
             factor = self._factor(synapse_p, cluster_p, masks, generation, target)
-            best: tuple[float, list[np.ndarray], dict[str, Any]] | None = None
+            # Natural selection: highest reward; from the target generation on (derived F(E)),
+            # offspring that meet the synapse target come first.
+            due = cfg.factor is None and generation >= cfg.target_generation
+            best: tuple[tuple[bool, float], list[np.ndarray], dict[str, Any]] | None = None
             for _ in range(min(cfg.offspring, unwrapped.budget_left)):
                 child = synaptic.synthesize(
                     masks, synapse_p, factor, rng, level=cfg.level, cluster_p=cluster_p
                 )
                 _, reward, _, truncated, info = env.step(space.flatten(child))
-                if best is None or float(reward) > best[0]:
-                    best = (float(reward), child, info)
+                key = (not due or info["costs"][cost] <= target, float(reward))
+                if best is None or key > best[0]:
+                    best = (key, child, info)
                 if truncated:
                     break
             if best is None:  # pragma: no cover - budget was already spent
                 break
-            reward, masks, info = best
+            (_, reward), masks, info = best
             weights = [w for w, _ in unwrapped.trained_weights(info["evaluation_id"])]
             self.generations.append(
                 Generation(

@@ -39,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "epochs": 60,
     "level": "cluster",
     "form": "exp",
+    "reward": "accuracy",
     "repeats": 2,
     "baselines": True,
     "full": False,
@@ -189,7 +190,7 @@ def run_evolution(options: dict[str, Any], seed: int) -> tuple[list[dict[str, An
         )
     )
     budget = int(options["generations"]) * int(options["offspring"])
-    kwargs = {"budget": budget, "epochs": int(options["epochs"])}
+    kwargs = {"budget": budget, "epochs": int(options["epochs"]), "reward": options["reward"]}
     made: list[Any] = []
 
     class _Keep(EnvFactory):
@@ -242,7 +243,9 @@ def reproduce(*, out: Path, seed: int, options: dict[str, Any]) -> dict[str, Any
     """Run the reproduction; write ``out/darwin.png``; return the JSON result.
 
     Options (all optional): ``generations`` (4), ``offspring`` (4), ``epochs`` (60),
-    ``level`` ("cluster"), ``form`` ("exp"), ``repeats`` (2 further seeds), ``baselines``
+    ``level`` ("cluster"), ``form`` ("exp"), ``reward`` ("accuracy": offspring are selected by
+    validation accuracy; F(E) still aims at the env's synapse target), ``repeats`` (2 further
+    seeds), ``baselines``
     (true), ``full`` (false: true uses 8 offspring and 5 further seeds).
 
     Raises:
