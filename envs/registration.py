@@ -128,6 +128,14 @@ ENVS: list[EnvEntry] = [
         "score = validation F-beta (beta^2 = 0.3)",
         {"epochs": 1, "task_kwargs": {"scenes": 60}},
     ),
+    EnvEntry(
+        f"{NAMESPACE}/Saliency-Synapses-v0",
+        "synapses",
+        {"task": "saliency-ancestor", "space": "fcn-synapses", "cost": "synapses"},
+        "seed 000: a MultiBinary(1344) mask over the 3x3 kernels of a 16-32 chain FCN trained "
+        "on saliency scenes; offspring inherit their parent's trained weights; cost = synapses",
+        {"epochs": 1, "task_kwargs": {"scenes": 60, "ancestor_epochs": 1}},
+    ),
 ]
 
 

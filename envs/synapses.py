@@ -36,6 +36,7 @@ from darwin_bench.evaluation import EvalRequest, Evaluation
 from darwin_bench.models.masked import Layer
 from darwin_bench.spaces.synapses import SynapseSpace
 from darwin_bench.tasks.ancestor import AncestorTask
+from darwin_bench.tasks.saliency_ancestor import SaliencyAncestorTask
 from darwin_bench.validation import check_choice
 from envs.core import SearchCore
 from envs.proposal import ProposalEnv
@@ -49,18 +50,20 @@ class SynapseCore(SearchCore):
     Args:
         inherit: ``"parent"``, ``"ancestor"`` or ``"scratch"`` (see the module docstring).
         **kwargs: those of :class:`SearchCore`; the task must be an :class:`AncestorTask`
-            and the space ``synapses``.
+            and the space ``synapses`` (or a :class:`SaliencyAncestorTask` and ``fcn-synapses``).
     """
 
     def __init__(self, *, inherit: str = "parent", **kwargs: Any) -> None:
         self.inherit = check_choice("inherit", inherit, INHERIT)
         super().__init__(**kwargs)
-        if not isinstance(self.task, AncestorTask) or not isinstance(self.space, SynapseSpace):
+        ancestors = (AncestorTask, SaliencyAncestorTask)
+        if not isinstance(self.task, ancestors) or not isinstance(self.space, SynapseSpace):
             raise ValueError(
-                "task must be 'digits-ancestor' (an AncestorTask) and space 'synapses' for a "
-                f"synapse env; got task {self.task.name!r}, space {self.space.name!r}"
+                "task must be 'digits-ancestor' or 'saliency-ancestor' and space 'synapses' or "
+                f"'fcn-synapses' for a synapse env; got task {self.task.name!r}, space "
+                f"{self.space.name!r}"
             )
-        self.ancestor_task: AncestorTask = self.task
+        self.ancestor_task: AncestorTask | SaliencyAncestorTask = self.task
         self.synapse_space: SynapseSpace = self.space
         self._lineage: list[tuple[np.ndarray, int, Evaluation]] = []
         self.evaluations: dict[str, Evaluation] = {}

@@ -13,6 +13,7 @@ from darwin_bench.tasks.control import ControlTask
 from darwin_bench.tasks.images import ImageTask
 from darwin_bench.tasks.language import CharLMTask, WordLMTask
 from darwin_bench.tasks.saliency import SaliencyTask
+from darwin_bench.tasks.saliency_ancestor import SaliencyAncestorTask
 from darwin_bench.tasks.specialization import digits_specialization
 from darwin_bench.validation import check_choice
 
@@ -25,6 +26,7 @@ TASKS["digits-ancestor"] = AncestorTask  # seed 000: masks over a trained ancest
 TASKS["cartpole"] = partial(ControlTask, "CartPole-v1")  # PPO-trained policy networks
 TASKS.update({name: partial(ImageTask, name) for name in ("mnist", "fashion-mnist", "cifar10")})
 TASKS["saliency"] = SaliencyTask  # seed 000: generated scenes, F-beta and MAE
+TASKS["saliency-ancestor"] = SaliencyAncestorTask  # seed 000: masks over a trained FCN
 TASKS.update({"charlm": CharLMTask, "wordlm": WordLMTask})  # language modelling, rnn space
 
 _INSTANCES: dict[str, Task] = {}

@@ -8,6 +8,7 @@ from typing import Any
 from darwin_bench.spaces.base import Gene, Genome, SearchSpace
 from darwin_bench.spaces.cnn import CNNSpace
 from darwin_bench.spaces.fcn import FCNSpace
+from darwin_bench.spaces.fcn_synapses import FCNSynapseSpace
 from darwin_bench.spaces.layered import LayeredSpace
 from darwin_bench.spaces.mlp import MLPSpace
 from darwin_bench.spaces.rnn import RNNSpace
@@ -22,6 +23,7 @@ SPACES: dict[str, SpaceFactory] = {"mlp": MLPSpace, "cnn": CNNSpace, "rnn": RNNS
 SPACES["squeeze"] = SqueezeSpace  # a trained base MLP squeezed layer by layer (seed 004)
 SPACES["fcn"] = FCNSpace  # encoder-decoder FCNs for saliency maps (seed 000)
 SPACES["synapses"] = SynapseSpace  # masks over a trained ancestor MLP (seed 000)
+SPACES["fcn-synapses"] = FCNSynapseSpace  # kernel masks over a trained ancestor FCN (seed 000)
 
 
 def register_space(name: str, factory: SpaceFactory) -> None:

@@ -1,0 +1,115 @@
+"""The ``fcn-synapses`` space: a mask over the kernel synapses of a fixed chain FCN (seed 000).
+
+The ancestor is an ``fcn`` network without skip connections or normalization (so its
+convolutions form a chain: the input channels of each are the output channels of the one
+before): encoder stages of ``channels`` filters (3×3, stride 2), decoder stages (bilinear + 3×3
+conv, or 2×2 transposed conv), a 1×1 head. A *synapse* here is one kernel: the ``k×k`` weights
+that connect one input channel to one output channel. A genome has one bit per kernel, layer
+after layer in forward order, each layer laid out ``(out_channels, in_channels)`` row-major, so
+every tool of the ``synapses`` space (masks, flatten, the evo-synthesis agent's synapse and
+cluster models, where a cluster is an output channel) works unchanged.
+
+Costs stay in weights: ``costs["synapses"]`` counts non-zero weights (``k×k`` per kept kernel);
+``metrics["mask_synapses"]`` counts kept kernels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from torch import nn
+
+from darwin_bench.architecture import Architecture
+from darwin_bench.models.fcn import build_fcn
+from darwin_bench.spaces.base import Genome, SearchSpace
+from darwin_bench.spaces.fcn import FCNSpace
+from darwin_bench.spaces.synapses import SynapseSpace, pack_mask, unpack_mask
+
+
+def conv_layers(model: nn.Module) -> list[nn.Conv2d | nn.ConvTranspose2d]:
+    """The convolutions of an FCN in forward order (for a chain FCN)."""
+    return [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+
+
+def kernel_shape(conv: nn.Conv2d | nn.ConvTranspose2d) -> tuple[int, int]:
+    """``(out_channels, in_channels)`` of a convolution (transposed ones store them swapped)."""
+    return int(conv.out_channels), int(conv.in_channels)
+
+
+class FCNSynapseSpace(SynapseSpace):
+    """Masks over the kernels of a chain FCN (see the module docstring).
+
+    Args:
+        input_shape: ``(C, H, W)`` of the task's images.
+        num_outputs: output channels of the head (1 for saliency).
+        channels: filters of each encoder stage of the ancestor.
+        upsample: ``"bilinear"`` or ``"transposed"``.
+        activation: the ancestor's activation.
+    """
+
+    name = "fcn-synapses"
+
+    def __init__(
+        self,
+        input_shape: Sequence[int],
+        num_outputs: int = 1,
+        channels: Sequence[int] = (16, 32),
+        upsample: str = "bilinear",
+        activation: str = "relu",
+    ) -> None:
+        SearchSpace.__init__(self, input_shape, num_outputs)
+        fcn = FCNSpace(input_shape, num_outputs, max_layers=max(1, len(channels)))
+        layers = [{"channels": int(c), "kernel": 3, "convs": 1} for c in channels]
+        globals_ = {
+            "downsample": "stride",
+            "upsample": upsample,
+            "skip": False,
+            "activation": activation,
+            "norm": "none",
+        }
+        fcn.encode(fcn.build_architecture(layers, globals_))  # validates the choices
+        self.ancestor = fcn.build_architecture(layers, globals_)
+        self.hidden = tuple(int(c) for c in channels)
+        self.shapes = tuple(kernel_shape(c) for c in conv_layers(build_fcn(self.ancestor)))
+        self.size = int(sum(o * i for o, i in self.shapes))
+
+    def _decode(self, genome: Genome) -> Architecture:
+        packed = pack_mask(genome)
+        extra = {
+            "mask": packed,
+            "mask_sha256": hashlib.sha256(packed.encode()).hexdigest(),
+            "synapses": int(genome.sum()),
+            "init": {"from": "ancestor"},
+        }
+        a = self.ancestor
+        return Architecture(self.name, a.input_shape, a.num_outputs, a.layers, (), extra)
+
+    def encode(self, architecture: Architecture) -> Genome:
+        """The mask stored in ``architecture.extra["mask"]``.
+
+        Raises:
+            ValueError: when the architecture is not a mask over this space's ancestor.
+        """
+        if architecture.space != self.name or "mask" not in architecture.extra:
+            raise ValueError("architecture is not in the fcn-synapses space (no extra['mask'])")
+        if list(architecture.layers) != list(self.ancestor.layers):
+            raise ValueError("architecture layers do not match this space's ancestor FCN")
+        return unpack_mask(str(architecture.extra["mask"]), self.size)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "space": self.name,
+            "input_shape": list(self.input_shape),
+            "num_outputs": self.num_outputs,
+            "channels": list(self.hidden),
+            "layers": [list(s) for s in self.shapes],
+            "genes": f"{self.size} binary (one per kernel)",
+            "genomes": f"2^{self.size}",
+        }
+
+    def full(self) -> Genome:
+        """The ancestor's genome: every kernel kept."""
+        return np.ones(self.size, dtype=np.int8)
