@@ -27,8 +27,22 @@ from darwin_bench.seeding import derive_seed
 from darwin_bench.spaces.base import SearchSpace
 from darwin_bench.tasks.base import Task
 
-#: Timing of every predictor measurement (batch size 1, one thread).
-PREDICTOR_TIMING = LatencyConfig(warmup=10, repeats=101, number=1, threads=1)
+#: Timing of every predictor measurement (batch size 1, one thread); the repeats shrink for
+#: slow networks (see :func:`adaptive_timing`).
+PREDICTOR_TIMING = LatencyConfig(warmup=10, repeats=61, number=1, threads=1)
+
+#: Wall time one measurement aims for, and the fewest repeats it takes.
+TIME_PER_MEASUREMENT_S = 0.15
+MIN_REPEATS = 15
+
+
+def adaptive_timing(model: torch.nn.Module, example: torch.Tensor) -> LatencyConfig:
+    """:data:`PREDICTOR_TIMING`, with fewer repeats for networks slower than ~2.5 ms."""
+    rough = measure_latency_ms(model, example, LatencyConfig(warmup=2, repeats=3, number=1))
+    fit = int(TIME_PER_MEASUREMENT_S * 1e3 / max(rough["median"], 1e-3))
+    repeats = min(PREDICTOR_TIMING.repeats, max(MIN_REPEATS, fit))
+    warmup = min(PREDICTOR_TIMING.warmup, max(3, repeats // 10))
+    return LatencyConfig(warmup=warmup, repeats=repeats, number=1, threads=1)
 
 
 @dataclass
@@ -65,14 +79,23 @@ def sample_networks(
 
 def time_networks(
     networks: Sequence[tuple[str, str, torch.nn.Module, torch.Tensor]],
-    timing: LatencyConfig = PREDICTOR_TIMING,
+    timing: LatencyConfig | None = None,
     repeat: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Sample]:
-    """Trace and time each network; with ``repeat``, time them all again in a second pass."""
+    """Trace and time each network; with ``repeat``, time them all again in a second pass.
+
+    Args:
+        networks: from :func:`sample_networks`.
+        timing: how to time them (default: :func:`adaptive_timing` per network).
+        repeat: time every network a second time (``Sample.repeat_ms``), after all the others.
+        progress: called with (done, total).
+    """
     samples: list[Sample] = []
+    timings: list[LatencyConfig] = []
     for i, (source, arch_hash, model, example) in enumerate(networks):
-        timed = measure_latency_ms(model, example, timing)
+        timings.append(timing or adaptive_timing(model, example))
+        timed = measure_latency_ms(model, example, timings[-1])
         samples.append(
             Sample(
                 source,
@@ -86,7 +109,7 @@ def time_networks(
             progress(i + 1, len(networks) * (2 if repeat else 1))
     if repeat:
         for i, (sample, (_, _, model, example)) in enumerate(zip(samples, networks)):
-            sample.repeat_ms = measure_latency_ms(model, example, timing)["median"]
+            sample.repeat_ms = measure_latency_ms(model, example, timings[i])["median"]
             if progress:
                 progress(len(networks) + i + 1, 2 * len(networks))
     return samples

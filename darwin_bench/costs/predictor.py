@@ -5,9 +5,10 @@ overhead and then its arithmetic and memory traffic. The predictor models one fo
 batch size 1 as::
 
     latency = c0 + sum over layer kinds k of
-              a_k * calls_k + b_k * flops_k + d_k * bytes_k
+              a_k * calls_k + o_k * ops_k + b_k * flops_k + d_k * bytes_k
 
-(``bytes`` = activations in and out plus parameters, fp32). The non-negative coefficients are
+(``ops`` = tensor operators dispatched, including those between modules; ``bytes`` =
+activations in and out plus parameters, fp32). The non-negative coefficients are
 fitted by non-negative least squares on *relative* error over a calibration set of measured
 networks (nn-Meter-style kernel-level modeling, simplified to one linear model per kind).
 """
@@ -24,13 +25,19 @@ from scipy.stats import spearmanr
 
 from darwin_bench.costs.trace import KINDS, Workload
 
+QUANTITIES: tuple[str, ...] = ("calls", "ops", "flops", "bytes")
 FEATURES: tuple[str, ...] = (
     "intercept",
-    *(f"{kind}.{quantity}" for kind in KINDS for quantity in ("calls", "flops", "bytes")),
+    *(f"{kind}.{quantity}" for kind in KINDS for quantity in QUANTITIES),
 )
 #: Units the coefficients are reported in (per feature quantity).
-UNITS = {"intercept": "us", "calls": "us/call", "flops": "us/MFLOP", "bytes": "us/MB"}
-_SCALE = {"calls": 1.0, "flops": 1e-6, "bytes": 1e-6}
+UNITS = {
+    "intercept": "us",
+    "calls": "us/call",
+    "ops": "us/op",
+    "flops": "us/MFLOP",
+    "bytes": "us/MB",
+}
 
 
 def features(workload: Workload) -> np.ndarray:
@@ -38,10 +45,11 @@ def features(workload: Workload) -> np.ndarray:
     row = np.zeros(len(FEATURES))
     row[0] = 1.0
     for layer in workload.layers:
-        base = 1 + 3 * KINDS.index(layer.kind)
+        base = 1 + len(QUANTITIES) * KINDS.index(layer.kind)
         row[base] += layer.calls
-        row[base + 1] += layer.flops * _SCALE["flops"]
-        row[base + 2] += (layer.activation_bytes + 4 * layer.param_elements) * _SCALE["bytes"]
+        row[base + 1] += layer.ops
+        row[base + 2] += layer.flops * 1e-6
+        row[base + 3] += (layer.activation_bytes + 4 * layer.param_elements) * 1e-6
     return row
 
 

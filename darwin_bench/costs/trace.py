@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from darwin_bench.costs.counts import effective_weights
@@ -87,6 +88,8 @@ class LayerWork:
         kind: one of :data:`KINDS`.
         calls: how many times it ran (time steps of an unrolled recurrence count).
         flops: dense FLOPs (a multiply-accumulate is 2).
+        ops: tensor operators dispatched (each costs a kernel call; for the ``"other"``
+            entry: the operators run outside any leaf module, e.g. concatenations).
         weight_elements: elements of its connection-weight tensors.
         param_elements: elements of all its parameters (weights, biases, scales).
         activation_bytes: input plus output bytes summed over calls.
@@ -100,6 +103,7 @@ class LayerWork:
     kind: str
     calls: int = 0
     flops: float = 0.0
+    ops: int = 0
     weight_elements: int = 0
     param_elements: int = 0
     activation_bytes: int = 0
@@ -168,6 +172,11 @@ def trace_workload(model: nn.Module, example: torch.Tensor) -> Workload:
     leaves = {m: n for n, m in model.named_modules() if not list(m.children())}
     works: dict[str, LayerWork] = {}
     extra_flops: dict[str, float] = {}
+    ops = _OpCounter()
+    started: dict[str, int] = {}
+
+    def pre_hook(module: nn.Module, inputs: tuple[Any, ...]) -> None:
+        started[leaves[module]] = ops.count
 
     def hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
         name = leaves[module]
@@ -176,16 +185,18 @@ def trace_workload(model: nn.Module, example: torch.Tensor) -> Workload:
             work = works[name] = LayerWork(name, layer_kind(module))
         size = _nbytes(inputs) + _nbytes(output)
         work.calls += 1
+        work.ops += ops.count - started.get(name, ops.count)
         work.activation_bytes += size
         work.peak_bytes = max(work.peak_bytes, size)
         extra_flops[name] = extra_flops.get(name, 0.0) + _rnn_flops(module, inputs)
 
     handles = [m.register_forward_hook(hook) for m in leaves]
+    handles += [m.register_forward_pre_hook(pre_hook) for m in leaves]
     was_training = model.training
     model.eval()
     counter = FlopCounterMode(display=False)
     try:
-        with torch.no_grad(), counter:
+        with torch.no_grad(), counter, ops:
             model(example)
     finally:
         for h in handles:
@@ -205,12 +216,14 @@ def trace_workload(model: nn.Module, example: torch.Tensor) -> Workload:
     total_counted = float(counter.get_total_flops())
     layers = list(works.values())
     loose = [p for m in model.modules() if m not in leaves for p in m.parameters(recurse=False)]
-    if total_counted - attributed > 0.5 or loose:
+    loose_ops = ops.count - sum(w.ops for w in layers)
+    if total_counted - attributed > 0.5 or loose or loose_ops > 0:
         layers.append(
             LayerWork(
                 "",
                 "other",
                 calls=0,
+                ops=max(loose_ops, 0),
                 flops=max(total_counted - attributed, 0.0),
                 param_elements=sum(p.numel() for p in loose),
             )
@@ -222,6 +235,24 @@ def trace_workload(model: nn.Module, example: torch.Tensor) -> Workload:
         peak_activation_bytes=max((w.peak_bytes for w in layers), default=0),
         input_bytes=_nbytes(example),
     )
+
+
+class _OpCounter(TorchDispatchMode):
+    """Counts the tensor operators a forward pass dispatches."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def __torch_dispatch__(
+        self,
+        func: Any,
+        types: Any,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> Any:
+        self.count += 1
+        return func(*args, **(kwargs or {}))
 
 
 def _add_weights(work: LayerWork, module: nn.Module) -> None:
