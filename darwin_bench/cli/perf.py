@@ -18,6 +18,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
 
 #: The packaged host profile ``perf calibrate`` writes by default.
 HOST_PROFILE = Path(__file__).resolve().parent.parent / "costs" / "profiles" / "host-cpu.json"
@@ -33,6 +34,18 @@ def add_parser(subparsers: Any) -> None:
     lat.add_argument("--runs", type=int, default=5, help="independent measurements per batch")
     lat.add_argument("--json", action="store_true", help="print JSON")
     lat.set_defaults(handler=main_latency)
+
+    mod = sub.add_parser("model", help="exact and modeled costs of a network on every device")
+    mod.add_argument("--env", default="darwin_bench/Digits-MLP-v0", help="env whose task to use")
+    mod.add_argument("--genome", default=None, help="genome (default: the 64-256-256-10 MLP)")
+    mod.add_argument(
+        "--prune",
+        default=None,
+        help="zero weights first: 'unstructured:0.9' (90%% of each weight, at random) or "
+        "'clusters:0.75' (75%% of the neurons/filters of every layer but the output)",
+    )
+    mod.add_argument("--json", action="store_true", help="print JSON")
+    mod.set_defaults(handler=main_model)
 
     for name, helptext in (
         ("calibrate", "microbenchmark this host and fit the predictor; write the host profile"),
@@ -188,23 +201,19 @@ def main_predictor(args: argparse.Namespace) -> int:
     return 0
 
 
-def main_latency(args: argparse.Namespace) -> int:
-    import torch
-
+def _network(env: str, genome: str | None) -> tuple[Any, Any]:
+    """The (task, architecture) of ``--env`` and ``--genome`` (default: a 64-256-256-10 MLP)."""
     from darwin_bench.cli.common import parse_genome
-    from darwin_bench.costs import LatencyConfig, measure_latency_ms
-    from darwin_bench.validation import check_positive_int
     from envs.core import SearchCore
     from envs.registration import get_entry
 
-    runs = check_positive_int("--runs", args.runs)
-    kwargs = get_entry(args.env).kwargs
+    kwargs = get_entry(env).kwargs
     core = SearchCore(
-        **{k: v for k, v in kwargs.items() if k in ("task", "space", "task_kwargs")},
+        **{k: kwargs[k] for k in ("task", "space", "task_kwargs", "space_kwargs") if k in kwargs},
         measure_latency=False,
     )
-    if args.genome is not None:
-        architecture = core.space.decode(parse_genome(args.genome))
+    if genome is not None:
+        architecture = core.space.decode(parse_genome(genome))
     else:
         from darwin_bench.architecture import Architecture
 
@@ -216,12 +225,88 @@ def main_latency(args: argparse.Namespace) -> int:
         architecture = Architecture(
             "mlp", core.task.input_shape, core.task.num_outputs, tuple(layers)
         )
-    model = core.task.build(architecture)
+    return core.task, architecture
+
+
+def _prune(model: Any, spec: str) -> None:
+    """Zero weights of ``model`` in place as ``--prune`` says (seed 0)."""
+    import torch
+
+    from darwin_bench.costs import synapse_tensors
+
+    kind, _, amount_text = spec.partition(":")
+    try:
+        amount = float(amount_text)
+    except ValueError:
+        amount = -1.0
+    if kind not in ("unstructured", "clusters") or not 0.0 <= amount < 1.0:
+        raise ValueError(
+            f"--prune must be 'unstructured:<share>' or 'clusters:<share>' with a share in "
+            f"[0, 1); got {spec!r}"
+        )
+    gen = torch.Generator().manual_seed(0)
+    tensors = [t for _, t in synapse_tensors(model)]
+    with torch.no_grad():
+        for i, weight in enumerate(tensors):
+            if kind == "unstructured":
+                weight.mul_((torch.rand(weight.shape, generator=gen) >= amount).to(weight.dtype))
+            elif i < len(tensors) - 1:
+                weight[round(weight.shape[0] * (1 - amount)) :] = 0.0
+
+
+def main_model(args: argparse.Namespace) -> int:
+    import torch
+
+    from darwin_bench.costs import DEVICES, CostConfig, cost_kind, measure_costs
+    from darwin_bench.seeding import derive_seed
+
+    task, architecture = _network(args.env, args.genome)
+    torch.manual_seed(derive_seed(0, architecture.hash) % 2**31)
+    model = task.build(architecture)
+    if args.prune:
+        _prune(model, args.prune)
+    costs = measure_costs(model, task.example_input(1), CostConfig(latency=False))
+    exact = {k: v for k, v in costs.items() if cost_kind(k) == "exact"}
+    devices = {
+        d: {"latency_ms": costs[f"latency_ms@{d}"], "energy_mj": costs[f"energy_mj@{d}"]}
+        for d in DEVICES
+    }
+    result = {
+        "env": args.env,
+        "prune": args.prune,
+        "architecture": architecture.to_dict(),
+        "exact": exact,
+        "modeled": True,
+        "devices": devices,
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    console = Console()
+    console.print(", ".join(f"{k} {v:g}" for k, v in exact.items()))
+    table = Table(title="modeled costs (batch 1)")
+    for col in ("device", "latency_ms (modeled)", "energy_mj (modeled)"):
+        table.add_column(col, justify="right" if col != "device" else "left")
+    for name, row in devices.items():
+        table.add_row(name, f"{row['latency_ms']:.4g}", f"{row['energy_mj']:.4g}")
+    console.print(table)
+    return 0
+
+
+def main_latency(args: argparse.Namespace) -> int:
+    import torch
+
+    from darwin_bench.costs import LatencyConfig, measure_latency_ms
+    from darwin_bench.validation import check_positive_int
+
+    runs = check_positive_int("--runs", args.runs)
+    task, architecture = _network(args.env, args.genome)
+    model = task.build(architecture)
     config = LatencyConfig()
     result: dict[str, Any] = {"env": args.env, "architecture": architecture.to_dict()}
     result["timing"] = config.to_dict()
     for batch in (1, 64):
-        example = core.task.example_input(batch)
+        example = task.example_input(batch)
         medians, iqrs = [], []
         for _ in range(runs):
             timed = measure_latency_ms(model, example, config)

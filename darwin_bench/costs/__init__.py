@@ -38,7 +38,7 @@ from darwin_bench.costs.devices import (
 from darwin_bench.costs.energy import energy_mj
 from darwin_bench.costs.latency import LatencyConfig, measure_latency_ms
 from darwin_bench.costs.predictor import HostPredictor
-from darwin_bench.costs.roofline import roofline_latency_ms
+from darwin_bench.costs.roofline import compacted, roofline_latency_ms
 from darwin_bench.costs.trace import Workload, trace_workload
 
 #: Cost names every env can use, with what they mean (exact or measured on this host).
@@ -112,9 +112,13 @@ def cost_kind(name: str) -> str:
 
 
 def modeled_latency_ms(workload: Workload, device: DeviceProfile) -> float:
-    """Modeled latency: the calibrated predictor when the profile has one, else the roofline."""
+    """Modeled latency: the calibrated predictor when the profile has one, else the roofline.
+
+    The predictor sees the workload the device would run (:func:`compacted`): whole clusters
+    removed when the profile says structured sparsity helps.
+    """
     if device.calibration:
-        return HostPredictor.from_dict(device.calibration).predict_ms(workload)
+        return HostPredictor.from_dict(device.calibration).predict_ms(compacted(workload, device))
     return roofline_latency_ms(workload, device)
 
 

@@ -216,9 +216,21 @@ def predictor_report(
             "repeat_within_10pct": float(np.mean(rel_repeat <= 0.10)),
             "median_rel_iqr": float(np.median([s.iqr_ms / s.latency_ms for s in test])),
             "latency_ms_range": [float(min(measured)), float(max(measured))],
+            "by_source": {
+                source: accuracy_report(
+                    [predictor.predict_ms(s.workload) for s in test if s.source == source],
+                    [s.latency_ms for s in test if s.source == source],
+                    [s.workload.flops for s in test if s.source == source],
+                )
+                for source in sorted({s.source for s in test})
+            },
             "sources": sorted({s.source for s in test}),
             "host": profile.model_dump(exclude={"sources", "calibration"}),
-            "timing": PREDICTOR_TIMING.to_dict(),
+            "timing": {
+                **PREDICTOR_TIMING.to_dict(),
+                "adaptive": f"repeats shrink to >= {MIN_REPEATS} for networks slower than "
+                f"{TIME_PER_MEASUREMENT_S * 1e3 / PREDICTOR_TIMING.repeats:.1f} ms",
+            },
             "seed": seed,
             "seconds": time.perf_counter() - start,
         }

@@ -17,7 +17,7 @@ device's per-layer overhead; one per-inference overhead is added on top.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from darwin_bench.costs.devices import DeviceProfile
 from darwin_bench.costs.trace import LayerWork, Workload
@@ -39,6 +39,22 @@ def sparsity_factor(layer: LayerWork, device: DeviceProfile) -> float:
 def effective_flops(layer: LayerWork, device: DeviceProfile) -> float:
     """FLOPs a device performs for ``layer`` (dense FLOPs times :func:`sparsity_factor`)."""
     return layer.flops * sparsity_factor(layer, device) if layer.weight_elements else layer.flops
+
+
+def compacted(workload: Workload, device: DeviceProfile) -> Workload:
+    """The workload as the device runs it: FLOPs and weights cut by :func:`sparsity_factor`."""
+    layers = [
+        replace(
+            layer,
+            flops=effective_flops(layer, device),
+            param_elements=round(weight_bytes(layer, device) / device.dtype_bytes),
+            weight_elements=round(layer.weight_elements * sparsity_factor(layer, device)),
+            density=1.0,
+            structured=1.0,
+        )
+        for layer in workload.layers
+    ]
+    return replace(workload, layers=layers, flops=sum(la.flops for la in layers))
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ def test_unstructured_sparsity_lowers_synapses_not_dense_latency() -> None:
         key = f"latency_ms@{name}"
         if device.unstructured_sparsity:
             assert b[key] < a[key]
-        elif device.calibration is None:
+        else:
             assert b[key] == pytest.approx(a[key])
 
 
@@ -99,8 +99,7 @@ def test_dropping_clusters_lowers_latency_on_every_device() -> None:
     a, b = measure_costs(dense, X, config), measure_costs(pruned, X, config)
     assert b["clusters"] < a["clusters"]
     for name in DEVICES:
-        if DEVICES[name].calibration is None:
-            assert b[f"latency_ms@{name}"] < a[f"latency_ms@{name}"], name
+        assert b[f"latency_ms@{name}"] < a[f"latency_ms@{name}"], name
         assert b[f"energy_mj@{name}"] < a[f"energy_mj@{name}"], name
 
 
@@ -117,3 +116,32 @@ def test_cost_names() -> None:
         parse_cost("latency_ms@pi-5")
     with pytest.raises(ValueError, match="only \\['latency_ms', 'energy_mj'\\] are modeled"):
         parse_cost("synapses@jetson-nano")
+
+
+def test_perf_model_command_labels_figures_modeled(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from darwin_bench.cli import main
+
+    assert main(["perf", "model", "--prune", "clusters:0.5", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["modeled"] is True
+    assert out["exact"]["clusters"] == 128 + 128 + 10
+    assert set(out["devices"]) == set(DEVICES)
+    assert main(["perf", "model", "--prune", "half"]) == 2
+
+
+def test_devices_command_lists_every_profile_with_sources(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from darwin_bench.cli import main
+
+    assert main(["devices", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["modeled"] is True
+    assert {d["name"] for d in out["devices"]} == set(DEVICES)
+    assert all(d["sources"]["peak_gflops"] for d in out["devices"])
+    assert main(["devices"]) == 0
+    assert "raspberry-pi-4" in capsys.readouterr().out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -62,3 +63,29 @@ def test_accuracy_report() -> None:
     assert report["within_10pct"] == 0.75
     assert math.isclose(report["spearman"], 1.0)
     assert math.isclose(report["flops_spearman"], 0.8)
+
+
+def test_latency_predictor_command_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from darwin_bench.cli import main
+
+    args = ["perf", "latency-predictor", "--json", "--n", "6", "--calibration", "6"]
+    assert main([*args, "--envs", "darwin_bench/Digits-MLP-v0"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {"n", "within_10pct", "spearman", "flops_spearman"} <= set(report)
+    assert report["n"] == 6
+    assert 0.0 <= report["within_10pct"] <= 1.0
+    assert main([*args, "--envs", "darwin_bench/Nope-v0"]) == 2
+
+
+def test_calibrate_writes_a_valid_host_profile(tmp_path: Path) -> None:
+    from darwin_bench.cli import main
+    from darwin_bench.costs import load_profile
+
+    out = tmp_path / "host.json"
+    args = ["perf", "calibrate", "--json", "--calibration", "5", "--out", str(out)]
+    assert main([*args, "--envs", "darwin_bench/Digits-MLP-v0"]) == 0
+    profile = load_profile(out)
+    assert profile.name == "host-cpu" and profile.calibration is not None
+    assert profile.peak_gflops > 0
