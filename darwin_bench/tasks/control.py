@@ -235,6 +235,10 @@ class ControlTask(Task):
         if isinstance(ppo, PPOConfig):
             self.ppo = ppo
         else:
+            allowed = sorted(PPOConfig.__dataclass_fields__)
+            unknown = sorted(set(ppo or {}) - set(allowed))
+            if unknown:
+                raise ValueError(f"ppo key(s) {unknown} unknown; allowed: {allowed}")
             self.ppo = replace(TUNED_PPO.get(env_id, PPOConfig()), **dict(ppo or {}))
         self.threads = check_positive_int("threads", threads)
         self.return_range = self._return_range(return_range)

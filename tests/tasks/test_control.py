@@ -114,6 +114,11 @@ def test_bad_input_is_a_clear_value_error() -> None:
         ControlTask("CartPole-v1", return_range=(1.0, 1.0))
     with pytest.raises(ValueError, match="lr_schedule"):
         PPOConfig(lr_schedule="cosine")
+    with pytest.raises(
+        ValueError, match=r"ppo key\(s\) \['lr'\] unknown; allowed: .*'learning_rate'"
+    ):
+        ControlTask("CartPole-v1", ppo={"lr": 1e-3})
+    assert ControlTask("CartPole-v1", ppo={"n_epochs": 5}).ppo.n_epochs == 5
     with pytest.raises(ValueError, match="fidelity 'epochs' is not known"):
         ControlTask("CartPole-v1").check_fidelity({"epochs": 2})
 
