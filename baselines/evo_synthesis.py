@@ -13,9 +13,19 @@ Readable top to bottom:
 4. ``offspring`` children are synthesized (each a subset of the parent's mask: removed synapses
    never come back) and proposed to the env, which trains them, starting from the parent's
    trained weights (the env's ``inherit="parent"``).
-5. Natural selection: the child with the highest reward becomes the next parent (with a derived
-   ``F(E)``, from the target generation on, children that meet the target come first); its trained
-   weights (``env.unwrapped.trained_weights(evaluation_id)``) become the next generation's DNA.
+5. Natural selection: ``selection="reward"`` (default): the child with the highest reward
+   becomes the next parent (with a derived ``F(E)``, from the target generation on, children that
+   meet the target come first). ``selection="path"``: children whose synapse count is on the
+   geometric path to the target (at most this generation's step of it) come first, then the
+   highest validation score (``info["objectives"]["score"]``), then the lowest validation loss
+   (``info["metrics"]["val_loss"]`` when the task reports it), then the fewest synapses. The
+   winner's trained weights (``env.unwrapped.trained_weights(evaluation_id)``) become the next
+   generation's DNA.
+
+With ``draws > 1`` (derived ``F(E)`` only), each child is the draw, of ``draws`` masks synthesized
+from the same model, with the most synapses still on the path (the fewest when none is): the
+environment culls offspring that exceed its resources before they are trained, which steadies
+the per-generation reduction without changing the model. Draws cost no training.
 
 ``offspring=1`` is the paper's process; ``offspring > 1`` is the group variant. The agent works
 only on synapse-mask envs (form ``"synapses"``).
@@ -31,6 +41,9 @@ import numpy as np
 from baselines.base import Agent, AgentConfig, EnvFactory
 from darwin_bench import synaptic
 from darwin_bench.validation import check_choice, check_positive_int
+
+#: Selection rules (see the module docstring).
+SELECTIONS: tuple[str, ...] = ("reward", "path")
 
 
 @dataclass
@@ -48,6 +61,11 @@ class EvoSynthesisConfig(AgentConfig):
         target_generation: with a derived ``F(E)``, the generation that should reach the target.
         aim: with a derived ``F(E)``, aim at ``aim * target`` synapses (a margin under the target,
             since each offspring's count is random).
+        selection: ``"reward"`` (highest env reward) or ``"path"`` (children on the geometric path
+            to the cost target first, then the highest validation score); see the module
+            docstring.
+        draws: masks synthesized per child with a derived ``F(E)``; the child is the one with
+            the most synapses still on the path (1 = every synthesized child is trained).
     """
 
     offspring: int = 1
@@ -56,12 +74,16 @@ class EvoSynthesisConfig(AgentConfig):
     factor: float | None = None
     target_generation: int = 4
     aim: float = 0.95
+    selection: str = "reward"
+    draws: int = 1
 
     def __post_init__(self) -> None:
         check_positive_int("offspring", self.offspring)
         check_positive_int("target_generation", self.target_generation)
         check_choice("level", self.level, synaptic.LEVELS)
         check_choice("form", self.form, synaptic.FORMS)
+        check_choice("selection", self.selection, SELECTIONS)
+        check_positive_int("draws", self.draws)
         if self.factor is not None and not 0.0 < float(self.factor) <= 1.0:
             raise ValueError(f"factor must be in (0, 1] or null; got {self.factor!r}")
         if not 0.0 < float(self.aim) <= 1.0:
@@ -112,6 +134,23 @@ class EvoSynthesis(Agent):
             left,
         )
 
+    def _key(
+        self,
+        info: dict[str, Any],
+        reward: float,
+        cost: str,
+        target: float | None,
+        cap: float,
+    ) -> tuple[float, ...]:
+        """Selection key of one evaluated child (larger is better)."""
+        cfg: EvoSynthesisConfig = self.config  # type: ignore[assignment]
+        spent = float(info["costs"].get(cost, float("inf")))
+        if cfg.selection == "reward":
+            return (float(target is None or spent <= target), reward)
+        score = float(info.get("objectives", {}).get("score", float("-inf")))
+        val_loss = float(info.get("metrics", {}).get("val_loss", 0.0))
+        return (float(spent <= cap), score, -val_loss, -spent)
+
     def run(self, envs: EnvFactory, seed: int) -> None:
         cfg: EvoSynthesisConfig = self.config  # type: ignore[assignment]
         env = envs.make()
@@ -144,23 +183,35 @@ class EvoSynthesis(Agent):
             synapse_p = synaptic.synapse_probabilities(weights, masks, cfg.form)
             cluster_p = synaptic.cluster_probabilities(weights, masks, cfg.form)
             factor = self._factor(synapse_p, cluster_p, masks, generation, target)
-            # Natural selection: highest reward; from the target generation on (derived F(E)),
-            # offspring that meet the synapse target come first.
+            # This generation's step of the geometric path to the target (derived F(E) only).
+            left = cfg.target_generation - generation + 1
+            cap = (
+                synaptic.path_goal(synaptic.live_synapses(masks), target, left)
+                if cfg.factor is None
+                else float("inf")
+            )
             due = cfg.factor is None and generation >= cfg.target_generation
-            best: tuple[tuple[bool, float], list[np.ndarray], dict[str, Any]] | None = None
+            best: tuple[tuple[float, ...], float, list[np.ndarray], dict[str, Any]] | None = None
             for _ in range(min(cfg.offspring, unwrapped.budget_left)):
-                child = synaptic.synthesize(
-                    masks, synapse_p, factor, rng, level=cfg.level, cluster_p=cluster_p
+                child = synaptic.synthesize_within(
+                    masks,
+                    synapse_p,
+                    factor,
+                    rng,
+                    cap=cap,
+                    draws=cfg.draws,
+                    level=cfg.level,
+                    cluster_p=cluster_p,
                 )
                 _, reward, _, truncated, info = env.step(space.flatten(child))
-                key = (not due or info["costs"][cost] <= target, float(reward))
+                key = self._key(info, float(reward), cost, target if due else None, cap)
                 if best is None or key > best[0]:
-                    best = (key, child, info)
+                    best = (key, float(reward), child, info)
                 if truncated:
                     break
             if best is None:  # pragma: no cover - budget was already spent
                 break
-            (_, reward), masks, info = best
+            _, reward, masks, info = best
             weights = [w for w, _ in unwrapped.trained_weights(info["evaluation_id"])]
             self.generations.append(
                 Generation(

@@ -123,6 +123,18 @@ def expected_synapses(
     return total
 
 
+def path_goal(current: float, target: float, generations_left: int) -> float:
+    """The next step of the geometric path from ``current`` to ``target`` synapses.
+
+    ``current * (target / current) ** (1 / generations_left)``: equal reduction factors per
+    generation, reaching ``target`` after ``generations_left`` generations (``current`` when it
+    is already at or under ``target``).
+    """
+    if current <= 0:
+        return 0.0
+    return current * (min(target, current) / current) ** (1.0 / max(1, generations_left))
+
+
 def factor_for_target(
     expected: Callable[[float], float],
     current: float,
@@ -136,7 +148,7 @@ def factor_for_target(
     ``target`` after ``generations_left`` generations. ``expected(F)`` must increase with ``F``.
     When even ``F = 1`` removes too much, ``F = 1`` is returned.
     """
-    goal = current * (min(target, current) / current) ** (1.0 / max(1, generations_left))
+    goal = path_goal(current, target, generations_left)
     if expected(1.0) <= goal:
         return 1.0
     lo, hi = 0.0, 1.0
@@ -204,3 +216,55 @@ def alive_neurons(masks: Sequence[np.ndarray]) -> list[int]:
         has_out = np.asarray(masks[i + 1], dtype=bool).any(axis=0)
         counts.append(int((has_in & has_out).sum()))
     return counts
+
+
+def live_synapses(masks: Sequence[np.ndarray]) -> int:
+    """Synapses left once dead hidden neurons (no incoming or no outgoing synapse) are removed.
+
+    This is the count of the compact network an env trains and costs (up to trained weights
+    that happen to be exactly 0).
+    """
+    ms = [np.asarray(m, dtype=bool).copy() for m in masks]
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(ms) - 1):
+            dead = ~(ms[i].any(axis=1) & ms[i + 1].any(axis=0))
+            if dead.any() and (ms[i][dead].any() or ms[i + 1][:, dead].any()):
+                ms[i][dead] = False
+                ms[i + 1][:, dead] = False
+                changed = True
+    return int(sum(int(m.sum()) for m in ms))
+
+
+def synthesize_within(
+    masks: Sequence[np.ndarray],
+    synapse_p: Sequence[np.ndarray],
+    factor: float,
+    rng: np.random.Generator,
+    *,
+    cap: float,
+    draws: int = 1,
+    level: str = "synapse",
+    cluster_p: Sequence[np.ndarray] | None = None,
+) -> Masks:
+    """One offspring whose size the environment bounds: the best of ``draws`` syntheses.
+
+    Draws ``draws`` offspring with :func:`synthesize` and returns the one with the most
+    :func:`live_synapses` among those with at most ``cap`` (the fewest when none fits). With
+    ``draws=1`` (or an infinite ``cap``) this is exactly one :func:`synthesize` call.
+
+    Raises:
+        ValueError: for ``draws < 1`` and the errors of :func:`synthesize`.
+    """
+    if int(draws) < 1:
+        raise ValueError(f"draws must be a positive integer; got {draws!r}")
+    best: tuple[tuple[bool, int], Masks] | None = None
+    for _ in range(int(draws) if math.isfinite(cap) else 1):
+        child = synthesize(masks, synapse_p, factor, rng, level=level, cluster_p=cluster_p)
+        count = live_synapses(child)
+        key = (count <= cap, count if count <= cap else -count)
+        if best is None or key > best[0]:
+            best = (key, child)
+    assert best is not None
+    return best[1]

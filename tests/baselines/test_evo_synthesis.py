@@ -169,3 +169,71 @@ def test_bad_config_names_the_field() -> None:
         make_agent("evo-synthesis", {"level": "neuron"})
     with pytest.raises(ValueError, match="factor"):
         make_agent("evo-synthesis", {"factor": 0.0})
+
+
+def test_path_goal_is_an_equal_ratio_step() -> None:
+    assert synaptic.path_goal(1000.0, 10.0, 2) == pytest.approx(100.0)
+    assert synaptic.path_goal(1000.0, 10.0, 1) == pytest.approx(10.0)
+    assert synaptic.path_goal(5.0, 10.0, 3) == pytest.approx(5.0)  # already under the target
+
+
+def test_live_synapses_drops_dead_neurons() -> None:
+    masks = [np.ones((3, 2), dtype=bool), np.ones((2, 3), dtype=bool)]
+    assert synaptic.live_synapses(masks) == 12
+    masks[1][:, 0] = False  # hidden neuron 0 has no outgoing synapse: its 2 inputs are dead too
+    assert synaptic.live_synapses(masks) == 8
+    masks[0][1] = False  # hidden neuron 1 has no incoming synapse: its 2 outputs are dead too
+    assert synaptic.live_synapses(masks) == 4
+
+
+def test_synthesize_within_keeps_the_largest_draw_under_the_cap() -> None:
+    rng = np.random.default_rng(4)
+    weights, masks = _parent(rng)
+    sp = synaptic.synapse_probabilities(weights, masks)
+    cp = synaptic.cluster_probabilities(weights, masks)
+    args = (masks, sp, 0.7)
+    kwargs = {"level": "cluster", "cluster_p": cp}
+    plain = [
+        synaptic.live_synapses(synaptic.synthesize(*args, rng, **kwargs))  # type: ignore[arg-type]
+        for _ in range(30)
+    ]
+    cap = float(np.median(plain))
+    for _ in range(5):
+        child = synaptic.synthesize_within(
+            *args,
+            rng,
+            cap=cap,
+            draws=30,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        count = synaptic.live_synapses(child)
+        assert count <= cap and count >= np.percentile(plain, 25)
+        assert all(not (c & ~m).any() for c, m in zip(child, masks))
+    one = synaptic.synthesize_within(*args, np.random.default_rng(9), cap=cap, **kwargs)
+    same = synaptic.synthesize(*args, np.random.default_rng(9), **kwargs)  # type: ignore[arg-type]
+    assert all(np.array_equal(a, b) for a, b in zip(one, same))  # draws=1 is plain synthesis
+    with pytest.raises(ValueError, match="draws"):
+        synaptic.synthesize_within(*args, rng, cap=cap, draws=0, **kwargs)
+
+
+def test_path_selection_meets_the_target_at_the_target_generation() -> None:
+    from baselines.base import EnvFactory
+    from baselines.evo_synthesis import EvoSynthesis, EvoSynthesisConfig
+
+    agent = EvoSynthesis(
+        EvoSynthesisConfig(offspring=2, selection="path", draws=20, target_generation=2)
+    )
+    agent.run(EnvFactory(ENV, {"budget": 4, **FAST}, []), seed=3)
+    counts = [g.synapses for g in agent.generations]
+    assert len(counts) == 3 and counts[0] == 84_480
+    assert 1760 / 2 < agent.generations[-1].info["costs"]["synapses"] <= 1760
+    assert counts[1] <= 84_480 * (1760 / 84_480) ** 0.5  # generation 1 is on the path
+
+
+def test_bad_selection_or_draws_names_the_field() -> None:
+    from baselines import make_agent
+
+    with pytest.raises(ValueError, match="selection"):
+        make_agent("evo-synthesis", {"selection": "best"})
+    with pytest.raises(ValueError, match="draws"):
+        make_agent("evo-synthesis", {"draws": 0})
