@@ -51,9 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``darwin-bench`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from darwin_bench.data.download import DatasetUnavailableError
+
     try:
         return int(args.handler(args) or 0)
-    except (ValueError, FileNotFoundError) as exc:  # bad input: one clear line, exit 2
+    except (ValueError, FileNotFoundError, DatasetUnavailableError) as exc:  # one line, exit 2
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"darwin-bench {args.command}: error: {message}", file=sys.stderr)
         return 2

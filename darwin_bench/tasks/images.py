@@ -25,6 +25,7 @@ import torch
 from sklearn.model_selection import train_test_split
 
 from darwin_bench.architecture import Architecture
+from darwin_bench.data.download import DatasetUnavailableError, cache_dir
 from darwin_bench.data.images import ImageDataset, load_image_dataset
 from darwin_bench.seeding import torch_determinism
 from darwin_bench.tasks.base import TaskResult, TrainingDiverged
@@ -122,7 +123,15 @@ class ImageTask(ClassificationTask):
     ) -> None:
         check_choice("dataset", dataset, DEFAULTS)
         defaults = DEFAULTS[dataset]
-        data = load_image_dataset(dataset, cache=Path(cache) if cache is not None else None)
+        folder = Path(cache) if cache is not None else None
+        try:
+            data = load_image_dataset(dataset, cache=folder)
+        except DatasetUnavailableError as exc:
+            where = folder if folder is not None else cache_dir()
+            raise DatasetUnavailableError(
+                f"{dataset} is not in the data cache ({where}) and could not be downloaded; "
+                "see docs/data-images.md for the files to place there by hand\n" + str(exc)
+            ) from exc
         train, val, test = image_splits(
             data, check_positive_int("val_size", val_size or defaults["val_size"])
         )

@@ -121,3 +121,18 @@ def test_offline_image_env_is_a_clear_error(
     monkeypatch.setenv("DARWIN_BENCH_DATA", str(tmp_path))
     with pytest.raises(DatasetUnavailableError, match=r"place it, named"):
         gym.make("darwin_bench/CIFAR10-CNN-v0", task_kwargs={"cache": str(tmp_path)})
+
+
+@pytest.mark.real_image_sources
+def test_offline_cli_is_one_line_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from darwin_bench.cli import main
+
+    monkeypatch.setenv("DARWIN_BENCH_OFFLINE", "1")
+    monkeypatch.setenv("DARWIN_BENCH_DATA", str(tmp_path))
+    argv = ["evaluate", "--env", "darwin_bench/FashionMNIST-MLP-v0", "--genome", "0"]
+    assert main([*argv, "--env-kwargs", f'{{"task_kwargs": {{"cache": "{tmp_path}"}}}}']) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"fashion-mnist is not in the data cache ({tmp_path})" in err
