@@ -37,12 +37,13 @@ def summary_table(record: Any, top: int) -> Table:
             best[e.evaluation_id] = e
     rows = sorted(best.values(), key=lambda e: -e.reward)[:top]
     table = Table(title=f"Best networks ({record.header['agent']}, seed {record.header['seed']})")
+    metric = next(iter(rows[0].metrics), "accuracy") if rows else "accuracy"  # the task's metric
     for col in (
         "rank",
         "step",
         "reward",
-        "val acc",
-        "test acc",
+        "val acc" if metric == "accuracy" else f"val {metric}",
+        "test acc" if metric == "accuracy" else f"test {metric}",
         "params",
         "flops",
         "latency ms",
@@ -53,14 +54,14 @@ def summary_table(record: Any, top: int) -> Table:
         layers = "-".join(
             str(la.get("units", la.get("filters", la["type"])))
             for la in e.architecture["layers"]
-            if la["type"] in ("dense", "conv2d")
+            if la["type"] in ("dense", "conv2d", "recurrent")
         )
         table.add_row(
             str(rank),
             str(e.step),
             f"{e.reward:.4f}",
-            f"{e.metrics.get('accuracy', 0):.4f}",
-            f"{e.metrics.get('test_accuracy', float('nan')):.4f}",
+            f"{e.metrics.get(metric, 0):.4f}",
+            f"{e.metrics.get(f'test_{metric}', float('nan')):.4f}",
             f"{e.costs['params']:.0f}",
             f"{e.costs['flops']:.0f}",
             f"{e.costs.get('latency_ms', float('nan')):.4f}",
