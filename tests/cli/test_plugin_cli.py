@@ -87,6 +87,8 @@ def test_console_script_runs_a_plugin(plugin: Path, tmp_path: Path) -> None:
             f"{plugin}:Wine-MLP",
             "--budget",
             "2",
+            "--epochs",
+            "2",
             "--out",
             str(tmp_path),
             "--no-progress",
