@@ -121,6 +121,14 @@ ENVS: list[EnvEntry] = [
         for label, task, level in (("CharLM", "charlm", "character"), ("WordLM", "wordlm", "word"))
     ),
     EnvEntry(
+        f"{NAMESPACE}/CharLM-RNN-Builder-v0",
+        "builder",
+        {"task": "charlm", "space": "rnn"},
+        "the rnn space for CharLM built one gene per step; masks offer only in-range connection "
+        "ends",
+        {"epochs": 1, "task_kwargs": {"train_tokens": 4096}},
+    ),
+    EnvEntry(
         f"{NAMESPACE}/Saliency-FCN-v0",
         "proposal",
         {"task": "saliency", "space": "fcn"},
