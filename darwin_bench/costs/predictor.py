@@ -26,6 +26,7 @@ from scipy.stats import spearmanr
 from darwin_bench.costs.trace import KINDS, Workload
 
 QUANTITIES: tuple[str, ...] = ("calls", "ops", "flops", "bytes")
+#: The base features; calibration adds one ``<variant>.calls`` feature per layer variant seen.
 FEATURES: tuple[str, ...] = (
     "intercept",
     *(f"{kind}.{quantity}" for kind in KINDS for quantity in QUANTITIES),
@@ -40,34 +41,52 @@ UNITS = {
 }
 
 
-def features(workload: Workload) -> np.ndarray:
-    """The predictor's feature vector of a traced workload (see :data:`FEATURES`)."""
-    row = np.zeros(len(FEATURES))
-    row[0] = 1.0
+def feature_values(workload: Workload) -> dict[str, float]:
+    """The predictor's features of a traced workload, by name (absent features are 0).
+
+    Per layer kind: calls, dispatched operators, MFLOP and MB moved; per layer *variant* (e.g.
+    ``conv.k5``, ``activation.GELU``; kernels of one kind differ in speed on CPUs) its calls.
+    """
+    values: dict[str, float] = {"intercept": 1.0}
     for layer in workload.layers:
-        base = 1 + len(QUANTITIES) * KINDS.index(layer.kind)
-        row[base] += layer.calls
-        row[base + 1] += layer.ops
-        row[base + 2] += layer.flops * 1e-6
-        row[base + 3] += (layer.activation_bytes + 4 * layer.param_elements) * 1e-6
-    return row
+        for name, value in (
+            (f"{layer.kind}.calls", layer.calls),
+            (f"{layer.kind}.ops", layer.ops),
+            (f"{layer.kind}.flops", layer.flops * 1e-6),
+            (f"{layer.kind}.bytes", (layer.activation_bytes + 4 * layer.param_elements) * 1e-6),
+        ):
+            values[name] = values.get(name, 0.0) + value
+        if layer.variant:
+            key = f"{layer.variant}.calls"
+            values[key] = values.get(key, 0.0) + layer.calls
+    return values
+
+
+def features(workload: Workload, names: Sequence[str] = FEATURES) -> np.ndarray:
+    """The feature vector of a workload over ``names`` (default: the base :data:`FEATURES`)."""
+    values = feature_values(workload)
+    return np.array([values.get(n, 0.0) for n in names])
 
 
 @dataclass(frozen=True)
 class HostPredictor:
-    """Fitted coefficients (microseconds per feature unit, see :data:`UNITS`)."""
+    """Fitted coefficients (microseconds per feature unit, see :data:`UNITS`) by feature."""
 
+    names: tuple[str, ...]
     coefficients: tuple[float, ...]
 
     def predict_ms(self, workload: Workload) -> float:
-        """Predicted latency of one forward pass at batch size 1, in ms."""
-        return float(features(workload) @ np.asarray(self.coefficients)) / 1e3
+        """Predicted latency of one forward pass at batch size 1, in ms.
+
+        A layer variant the calibration never saw adds nothing beyond its kind's figures.
+        """
+        return float(features(workload, self.names) @ np.asarray(self.coefficients)) / 1e3
 
     def to_dict(self) -> dict[str, Any]:
         """The ``calibration`` entry of a host profile."""
         return {
             "model": "per-layer-kind linear (darwin_bench.costs.predictor)",
-            "features": list(FEATURES),
+            "features": list(self.names),
             "coefficients_us": [float(c) for c in self.coefficients],
         }
 
@@ -76,30 +95,34 @@ class HostPredictor:
         """Read a profile's ``calibration`` entry.
 
         Raises:
-            ValueError: when its features differ from this version's :data:`FEATURES`.
+            ValueError: when it lacks this version's base :data:`FEATURES`.
         """
-        if list(data.get("features", [])) != list(FEATURES):
+        names = tuple(str(n) for n in data.get("features", []))
+        coefficients = tuple(float(c) for c in data.get("coefficients_us", []))
+        if not set(FEATURES) <= set(names) or len(names) != len(coefficients):
             raise ValueError(
                 "calibration.features do not match this darwin_bench version; "
                 "re-run `darwin-bench perf calibrate`"
             )
-        return cls(tuple(float(c) for c in data["coefficients_us"]))
+        return cls(names, coefficients)
 
 
 def fit_predictor(workloads: Sequence[Workload], latencies_ms: Sequence[float]) -> HostPredictor:
     """Fit the coefficients on measured latencies (non-negative, minimizing relative error)."""
-    x = np.stack([features(w) for w in workloads])
+    seen = {n for w in workloads for n in feature_values(w)}
+    names = (*FEATURES, *sorted(seen - set(FEATURES)))
+    x = np.stack([features(w, names) for w in workloads])
     y = np.asarray(latencies_ms, dtype=float) * 1e3
     if len(y) < 2 or np.any(y <= 0):
         raise ValueError("latencies_ms must hold at least 2 positive measurements")
     weights = 1.0 / y
     coef, _ = nnls(x * weights[:, None], np.ones_like(y))
-    return HostPredictor(tuple(float(c) for c in coef))
+    return HostPredictor(names, tuple(float(c) for c in coef))
 
 
 def accuracy_report(
     predicted: Sequence[float], measured: Sequence[float], flops: Sequence[float]
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """Share within +-10% of the measured latency, Spearman rho, and Spearman rho of FLOPs."""
     p, m = np.asarray(predicted, dtype=float), np.asarray(measured, dtype=float)
     rel = np.abs(p - m) / m
@@ -108,6 +131,13 @@ def accuracy_report(
         "within_10pct": float(np.mean(rel <= 0.10)),
         "within_20pct": float(np.mean(rel <= 0.20)),
         "median_abs_rel_error": float(np.median(rel)),
-        "spearman": float(spearmanr(p, m).statistic),
-        "flops_spearman": float(spearmanr(np.asarray(flops, dtype=float), m).statistic),
+        "spearman": _spearman(p, m),
+        "flops_spearman": _spearman(np.asarray(flops, dtype=float), m),
     }
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Spearman's rho, or None when it is undefined (a constant input)."""
+    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return None
+    return float(spearmanr(a, b).statistic)

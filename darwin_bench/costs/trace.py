@@ -79,6 +79,17 @@ def layer_kind(module: nn.Module) -> str:
     return "other"
 
 
+def layer_variant(module: nn.Module) -> str:
+    """A finer label than :func:`layer_kind` for layers whose kernels differ in speed."""
+    kind = layer_kind(module)
+    if isinstance(module, nn.modules.conv._ConvNd):
+        size = "x".join(str(k) for k in module.kernel_size)
+        return f"conv.k{size}" + (f".g{module.groups}" if module.groups > 1 else "")
+    if kind in ("activation", "pool", "recurrent", "norm"):
+        return f"{kind}.{type(module).__name__}"
+    return ""
+
+
 @dataclass
 class LayerWork:
     """The work of one leaf module in one forward pass.
@@ -86,6 +97,8 @@ class LayerWork:
     Attributes:
         name: the module's qualified name (``""`` for work outside leaf modules).
         kind: one of :data:`KINDS`.
+        variant: a finer label where kernels of one kind differ in speed (``conv.k5``,
+            ``activation.GELU``, ``recurrent.LSTMCell``); empty otherwise.
         calls: how many times it ran (time steps of an unrolled recurrence count).
         flops: dense FLOPs (a multiply-accumulate is 2).
         ops: tensor operators dispatched (each costs a kernel call; for the ``"other"``
@@ -101,6 +114,7 @@ class LayerWork:
 
     name: str
     kind: str
+    variant: str = ""
     calls: int = 0
     flops: float = 0.0
     ops: int = 0
@@ -182,7 +196,7 @@ def trace_workload(model: nn.Module, example: torch.Tensor) -> Workload:
         name = leaves[module]
         work = works.get(name)
         if work is None:  # weights are inspected after the pass, outside the flop counter
-            work = works[name] = LayerWork(name, layer_kind(module))
+            work = works[name] = LayerWork(name, layer_kind(module), layer_variant(module))
         size = _nbytes(inputs) + _nbytes(output)
         work.calls += 1
         work.ops += ops.count - started.get(name, ops.count)
