@@ -51,18 +51,18 @@ def test_every_cost_on_every_device(entry: EnvEntry) -> None:
 
 
 @pytest.mark.parametrize("device", sorted(DEVICES))
-@pytest.mark.parametrize("cost", sorted(DEVICE_COSTS))
-def test_cost_at_device_as_env_kwarg(cost: str, device: str) -> None:
-    env = gym.make(
-        "darwin_bench/Digits-MLP-v0",
-        cost=f"{cost}@{device}",
-        budget=1,
-        epochs=1,
-        measure_latency=False,
-    )
-    core = env.unwrapped.core
-    assert core.reward.to_dict()["modeled"] is True
-    assert core.reward.target > 0
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_cost_at_device_as_env_kwarg(entry: EnvEntry, device: str) -> None:
+    for cost in DEVICE_COSTS:
+        env = gym.make(
+            entry.id,
+            **{**entry.test_kwargs, "budget": 1},
+            cost=f"{cost}@{device}",
+            measure_latency=False,
+        )
+        core = env.unwrapped.core
+        assert core.reward.to_dict()["modeled"] is True
+        assert core.reward.target > 0
 
 
 def test_unknown_cost_or_device_lists_the_known_ones() -> None:
