@@ -10,10 +10,11 @@
 ``synapses`` counts the non-zero weights of the network as costed (dead neurons removed),
 ``clusters`` its hidden neurons, ``latency_ms`` the measured host latency of that compact dense
 network at batch size 1. Baselines prune to the same (mask) synapse counts generation by
-generation, starting from the previous stage's trained weights and retrained exactly like the
-offspring (same env, same epochs): random and global-magnitude pruning of synapses, and random
-and magnitude (L1 of incoming weights) pruning of whole neurons. ``repeats`` gives generation 4
-for further seeds, so the spread is visible.
+generation, starting from the previous stage's trained weights and retrained like the offspring
+(same env, same training) with the same training compute per stage as one evo-synthesis
+generation (see :func:`run_baseline`): random and global-magnitude pruning of synapses, and
+random and magnitude (L1 of incoming weights) pruning of whole neurons. ``seeds`` holds every
+seed's run (``repeats`` further seeds), so the spread is visible.
 """
 
 from __future__ import annotations
@@ -32,22 +33,27 @@ from darwin_bench.costs import CostConfig, measure_costs
 
 ENV_ID = "darwin_bench/Digits-Synapses-v0"
 
-#: Defaults; ``--options '{"full": true}'`` uses the ``FULL`` values (more seeds, offspring).
+#: Defaults; ``--options '{"full": true}'`` uses the ``FULL`` values (5 seeds, baselines on all).
 DEFAULTS: dict[str, Any] = {
     "generations": 4,
     "offspring": 4,
     "epochs": 60,
     "level": "cluster",
     "form": "exp",
-    "selection": "reward",
-    "draws": 1,
+    "selection": "path",
+    "draws": 30,
     "aim": 0.95,
     "reward": "accuracy",
     "repeats": 2,
     "baselines": True,
+    "baselines_all_seeds": False,
     "full": False,
 }
-FULL: dict[str, Any] = {"offspring": 8, "repeats": 5}
+FULL: dict[str, Any] = {"repeats": 4, "baselines_all_seeds": True}
+
+#: The issue's target: >= 48x fewer synapses with <= 1 point test-accuracy loss.
+TARGET_REDUCTION = 48.0
+TARGET_LOSS_POINTS = 1.0
 
 Masks = list[np.ndarray]
 Pruner = Callable[[Masks, list[np.ndarray], int, np.random.Generator], Masks]
@@ -249,6 +255,17 @@ def plot(result: dict[str, Any], path: Path) -> None:
             linewidth=2.2 if name == "evo-synthesis" else 1.0,
             label=name,
         )
+    for run in result.get("seeds", [])[1:]:
+        rows = run["generations"]
+        ax.plot(
+            [r["synapses"] for r in rows],
+            [100 * r["test_accuracy"] for r in rows],
+            marker="o",
+            color="C0",
+            alpha=0.35,
+            linewidth=1.0,
+            label=f"evo-synthesis (seed {run['seed']})",
+        )
     ax.axhline(
         100 * ancestor["test_accuracy"] - 1, color="grey", linestyle=":", label="ancestor - 1 pt"
     )
@@ -265,14 +282,56 @@ def plot(result: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def run_seed(opts: dict[str, Any], seed: int, *, baselines: bool) -> dict[str, Any]:
+    """Evolution and (if ``baselines``) every baseline for one seed: rows, baselines, summary."""
+    rows, env = run_evolution(opts, seed)
+    ancestor = _ancestor_row(env)
+    counts = [r["mask_synapses"] for r in rows]
+    pruned = (
+        {
+            name: run_baseline(
+                pruner,
+                counts,
+                epochs=int(opts["epochs"]),
+                seed=seed,
+                candidates=int(opts["offspring"]),
+            )
+            for name, pruner in BASELINES.items()
+        }
+        if baselines
+        else {}
+    )
+    return {
+        "seed": seed,
+        "generations": [ancestor, *rows],
+        "baselines": pruned,
+        "summary": _summary(ancestor, rows[-1]),
+    }
+
+
+def _summary(ancestor: dict[str, Any], last: dict[str, Any]) -> dict[str, Any]:
+    reduction = ancestor["mask_synapses"] / max(1, last["synapses"])
+    loss = 100 * (ancestor["test_accuracy"] - last["test_accuracy"])
+    return {
+        "synapse_reduction": round(reduction, 2),
+        "accuracy_loss_points": round(loss, 2),
+        "meets_target": bool(reduction >= TARGET_REDUCTION and loss <= TARGET_LOSS_POINTS + 1e-9),
+    }
+
+
 def reproduce(*, out: Path, seed: int, options: dict[str, Any]) -> dict[str, Any]:
     """Run the reproduction; write ``out/darwin.png``; return the JSON result.
 
-    Options (all optional): ``generations`` (4), ``offspring`` (4), ``epochs`` (60),
-    ``level`` ("cluster"), ``form`` ("exp"), ``reward`` ("accuracy": offspring are selected by
-    validation accuracy; F(E) still aims at the env's synapse target), ``repeats`` (2 further
-    seeds), ``baselines``
-    (true), ``full`` (false: true uses 8 offspring and 5 further seeds).
+    Runs ``seed`` and ``repeats`` further seeds (``seed + 1``, ...), each with its own evolution
+    and baselines. The top-level ``generations`` and ``baselines`` are those of ``seed``;
+    ``seeds`` holds every seed's; ``repeats`` the generation-4 row of each further seed.
+
+    Options (all optional, see :data:`DEFAULTS`): ``generations``, ``offspring``, ``epochs``,
+    ``level``, ``form``, ``selection`` ("path": offspring on the geometric path to the synapse
+    target first, then the best validation accuracy), ``draws`` (synthesized masks per
+    offspring; the environment keeps the largest on the path), ``aim``, ``reward``,
+    ``repeats``, ``baselines`` (for the first seed), ``baselines_all_seeds``, ``full`` (true:
+    the ``FULL`` values).
 
     Raises:
         ValueError: for an unknown option.
@@ -281,33 +340,29 @@ def reproduce(*, out: Path, seed: int, options: dict[str, Any]) -> dict[str, Any
     if unknown:
         raise ValueError(f"options {unknown} unknown; allowed: {sorted(DEFAULTS)}")
     opts = {**DEFAULTS, **(FULL if options.get("full") else {}), **options}
-    rows, env = run_evolution(opts, seed)
-    ancestor = _ancestor_row(env)
-    counts = [r["mask_synapses"] for r in rows]
-    baselines = (
-        {
-            name: run_baseline(pruner, counts, epochs=int(opts["epochs"]), seed=seed)
-            for name, pruner in BASELINES.items()
-        }
-        if opts["baselines"]
-        else {}
-    )
-    repeats = []
-    for extra_seed in range(seed + 1, seed + 1 + int(opts["repeats"])):
-        extra_rows, _ = run_evolution(opts, extra_seed)
-        repeats.append({"seed": extra_seed, **extra_rows[-1]})
-    last = rows[-1]
+    runs = [
+        run_seed(
+            opts,
+            s,
+            baselines=bool(opts["baselines"]) and (s == seed or bool(opts["baselines_all_seeds"])),
+        )
+        for s in range(seed, seed + 1 + int(opts["repeats"]))
+    ]
+    first = runs[0]
+    summaries = [r["summary"] for r in runs]
     result: dict[str, Any] = {
-        "generations": [ancestor, *rows],
-        "baselines": baselines,
-        "repeats": repeats,
+        "generations": first["generations"],
+        "baselines": first["baselines"],
+        "repeats": [{"seed": r["seed"], **r["generations"][-1]} for r in runs[1:]],
+        "seeds": runs,
         "summary": {
-            "synapse_reduction": round(ancestor["mask_synapses"] / max(1, last["synapses"]), 2),
-            "accuracy_loss_points": round(
-                100 * (ancestor["test_accuracy"] - last["test_accuracy"]), 2
-            ),
+            **first["summary"],
+            "seeds": [r["seed"] for r in runs],
+            "seeds_meeting_target": sum(int(s["meets_target"]) for s in summaries),
+            "worst_accuracy_loss_points": max(s["accuracy_loss_points"] for s in summaries),
+            "smallest_reduction": min(s["synapse_reduction"] for s in summaries),
         },
-        "settings": {**{k: v for k, v in opts.items()}, "seed": seed, "env": ENV_ID},
+        "settings": {**opts, "seed": seed, "env": ENV_ID},
         "plot": str(out / "darwin.png"),
     }
     plot(result, out / "darwin.png")

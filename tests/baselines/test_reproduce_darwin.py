@@ -44,6 +44,21 @@ def test_unknown_option_is_refused(tmp_path) -> None:
         rd.reproduce(out=tmp_path, seed=0, options={"generation": 3})
 
 
+def test_summary_checks_both_halves_of_the_target() -> None:
+    ancestor = {"mask_synapses": 84_480, "test_accuracy": 0.975}
+    assert rd._summary(ancestor, {"synapses": 1760, "test_accuracy": 0.9667})["meets_target"]
+    too_big = rd._summary(ancestor, {"synapses": 1761, "test_accuracy": 0.975})
+    assert not too_big["meets_target"] and too_big["synapse_reduction"] == 47.97
+    too_lossy = rd._summary(ancestor, {"synapses": 1000, "test_accuracy": 0.9639})
+    assert not too_lossy["meets_target"] and too_lossy["accuracy_loss_points"] == 1.11
+
+
+def test_defaults_select_on_the_path_with_draws() -> None:
+    assert rd.DEFAULTS["selection"] == "path" and rd.DEFAULTS["draws"] > 1
+    assert rd.DEFAULTS["repeats"] >= 2  # seeds 0, 1, 2 at least
+    assert set(rd.FULL) <= set(rd.DEFAULTS)
+
+
 @pytest.mark.slow
 def test_reproduction_contract_on_a_tiny_run(tmp_path) -> None:
     result = rd.reproduce(
@@ -57,4 +72,6 @@ def test_reproduction_contract_on_a_tiny_run(tmp_path) -> None:
         assert {"generation", "synapses", "clusters", "test_accuracy", "latency_ms"} <= set(row)
     assert rows[0]["synapses"] == 84_480
     assert set(result["baselines"]) == set(rd.BASELINES)
+    assert [run["seed"] for run in result["seeds"]] == [0]
+    assert rows[-1]["synapses"] <= 1760  # the path reaches the target at the last generation
     assert (tmp_path / "darwin.png").exists()
