@@ -22,7 +22,7 @@ def add_parser(subparsers: Any) -> None:
 def catalogue() -> dict[str, Any]:
     """Everything ``list`` shows, as JSON-serializable data."""
     from baselines import AGENTS
-    from darwin_bench.costs import COSTS
+    from darwin_bench.costs import COSTS, DEVICE_COSTS, DEVICES
     from darwin_bench.rewards import REWARD_PARAMS
     from darwin_bench.spaces import SPACES
     from envs.registration import ENVS
@@ -34,7 +34,11 @@ def catalogue() -> dict[str, Any]:
         ],
         "spaces": sorted(SPACES),
         "rewards": {name: list(params) for name, params in REWARD_PARAMS.items()},
-        "costs": dict(COSTS),
+        "costs": {
+            **COSTS,
+            **{f"{c}@<device>": m for c, m in DEVICE_COSTS.items()},
+        },
+        "devices": sorted(DEVICES),
         "agents": {name: cls.forms for name, cls in AGENTS.items()},
     }
 
@@ -70,6 +74,7 @@ def main(args: argparse.Namespace) -> int:
     for name, meaning in data["costs"].items():
         table.add_row(name, meaning)
     console.print(table)
+    console.print("devices (see `darwin-bench devices`): " + ", ".join(data["devices"]))
     console.print("spaces: " + ", ".join(data["spaces"]))
     console.print("agents: " + ", ".join(f"{a} ({'/'.join(f)})" for a, f in data["agents"].items()))
     return 0
