@@ -187,7 +187,9 @@ class SearchCore:
             "cost_kinds": cost_kinds(evaluation.costs),
             "architecture": evaluation.architecture,
             "evaluation_id": evaluation.evaluation_id,
-            "budget_used": self.budget_used,
+            "budget_used": (evaluation.step + 1)
+            if evaluation.step is not None
+            else self.budget_used,
             "budget": self.budget,
             "status": evaluation.status,
             "reason": evaluation.reason,
