@@ -40,6 +40,20 @@ def supported_envs(agent: str) -> list[str]:
     return [e.id for e in ENVS if e.form in forms]
 
 
+def check_supported(agent: str, env_id: str) -> None:
+    """Fail unless ``agent`` works on the form of ``env_id``.
+
+    Raises:
+        ValueError: for an unknown agent or env, or with the list of envs the agent supports.
+    """
+    entry = get_entry(env_id)
+    if entry.form not in make_agent(agent).forms:
+        raise ValueError(
+            f"agent {agent!r} does not work on {env_id} ({entry.form} env); "
+            f"it supports: {', '.join(supported_envs(agent)) or 'no registered env'}"
+        )
+
+
 def run_agent(
     agent: str,
     env_id: str,
@@ -66,11 +80,7 @@ def run_agent(
     budget = check_positive_int("budget", budget)
     entry = get_entry(env_id)
     instance = make_agent(agent, agent_config)
-    if entry.form not in instance.forms:
-        raise ValueError(
-            f"agent {agent!r} does not work on {env_id} ({entry.form} env); "
-            f"it supports: {', '.join(supported_envs(agent)) or 'no registered env'}"
-        )
+    check_supported(agent, env_id)
     kwargs = {**dict(env_kwargs or {}), "budget": budget}
     path = log_path(out_dir, agent, env_id, seed)
     previous: list[Evaluation] = []

@@ -147,14 +147,22 @@ class SearchCore:
         """The training seed of an architecture in this run (independent of order and worker)."""
         return derive_seed(self.run_seed, architecture_hash)
 
-    def evaluate(self, genomes: Sequence[Any]) -> list[Evaluation]:
+    def evaluate(
+        self, genomes: Sequence[Any], fidelity: Mapping[str, int] | None = None
+    ) -> list[Evaluation]:
         """Decode, evaluate and reward genomes as one population; spends one budget unit each.
 
+        Args:
+            genomes: the genomes to evaluate.
+            fidelity: overrides of the run's fidelity for these evaluations (e.g.
+                ``{"epochs": 2}``); one budget unit is spent per evaluation whatever its fidelity.
+
         Raises:
-            ValueError: for an invalid genome (nothing is evaluated or spent).
+            ValueError: for an invalid genome or fidelity (nothing is evaluated or spent).
             RuntimeError: when the population is larger than the budget left.
         """
         validated = [self.space.validate(g) for g in genomes]
+        run_fidelity = self.task.check_fidelity({**self.fidelity, **dict(fidelity or {})})
         if len(validated) > self.budget_left:
             raise RuntimeError(
                 f"budget exhausted: {len(validated)} evaluations asked, {self.budget_left} left "
@@ -164,7 +172,7 @@ class SearchCore:
         for genome in validated:
             architecture = self.space.decode(genome)
             seed = self.candidate_seed(architecture.hash)
-            requests.append(EvalRequest(architecture, seed, self.fidelity, genome.tolist()))
+            requests.append(EvalRequest(architecture, seed, run_fidelity, genome.tolist()))
         evaluations = self.evaluator.evaluate(requests)
         for evaluation in evaluations:
             self._reward(evaluation)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
@@ -22,7 +23,8 @@ class ProposalEnv(gym.Env[np.ndarray, np.ndarray]):
     Observation: ``[last reward, last score, best reward so far, fraction of budget used]``.
 
     Public helpers for agents: :attr:`search_space` (sample, mutate, crossover, decode),
-    :attr:`budget`, :attr:`budget_left`, :meth:`add_listener`.
+    :attr:`budget`, :attr:`budget_left`, :meth:`add_listener`, :attr:`fidelity` and
+    :meth:`set_fidelity` (multi-fidelity agents such as successive halving).
     """
 
     metadata: dict[str, Any] = {"render_modes": []}
@@ -33,6 +35,7 @@ class ProposalEnv(gym.Env[np.ndarray, np.ndarray]):
         self.observation_space = observation_box()
         self._best = 0.0
         self._started = False
+        self._fidelity: dict[str, int] = {}
 
     @property
     def search_space(self) -> SearchSpace:
@@ -53,6 +56,25 @@ class ProposalEnv(gym.Env[np.ndarray, np.ndarray]):
         """Call ``listener(evaluation)`` after every evaluation (e.g. a run log's ``append``)."""
         self.core.listeners.append(listener)
 
+    @property
+    def fidelity(self) -> dict[str, int]:
+        """The fidelity the next steps train at (the env's own unless :meth:`set_fidelity`)."""
+        return {**self.core.fidelity, **self._fidelity}
+
+    def set_fidelity(self, fidelity: Mapping[str, int] | None) -> dict[str, int]:
+        """Train the next steps' networks at ``fidelity``, e.g. ``{"epochs": 2}``.
+
+        ``None`` restores the env's own fidelity, and so does ``reset()``. Every step still
+        spends one budget unit, whatever its fidelity. Returns the new :attr:`fidelity`.
+
+        Raises:
+            ValueError: for a fidelity name the task does not know or a non-positive value.
+        """
+        override = dict(fidelity or {})
+        self.core.task.check_fidelity(override)
+        self._fidelity = override
+        return self.fidelity
+
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
@@ -60,6 +82,7 @@ class ProposalEnv(gym.Env[np.ndarray, np.ndarray]):
         self.core.start_run(int(self.np_random.integers(2**31 - 1)))
         self._best = 0.0
         self._started = True
+        self._fidelity = {}
         return self.core.observation(None, 0.0), {
             "budget": self.core.budget,
             "budget_used": 0,
@@ -71,7 +94,7 @@ class ProposalEnv(gym.Env[np.ndarray, np.ndarray]):
     ) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
         if not self._started:
             raise RuntimeError("call reset() before step()")
-        evaluation: Evaluation = self.core.evaluate([action])[0]
+        evaluation: Evaluation = self.core.evaluate([action], self._fidelity)[0]
         reward = float(evaluation.reward if evaluation.reward is not None else 0.0)
         self._best = reward if evaluation.step == 0 else max(self._best, reward)
         truncated = self.core.budget_left == 0

@@ -73,7 +73,7 @@ def summary_table(record: Any, top: int) -> Table:
 
 def main(args: argparse.Namespace) -> int:
     from baselines import make_agent
-    from baselines.runner import run_agent
+    from baselines.runner import check_supported, run_agent
     from darwin_bench.plots import plot_best_so_far
     from darwin_bench.registration_api import resolve_env
     from darwin_bench.validation import check_positive_int
@@ -85,6 +85,7 @@ def main(args: argparse.Namespace) -> int:
     args.env = resolve_env(args.env)  # loads a plug-in named as PLUGIN:ID first
     get_entry(args.env)  # fail on bad input before the progress bar starts
     make_agent(args.agent, agent_config)
+    check_supported(args.agent, args.env)
     check_positive_int("budget", args.budget)
     with Progress(
         TextColumn("[bold]{task.description}"),
