@@ -3,7 +3,9 @@
 A bracket samples many random networks and trains them for a few epochs (rung 0), keeps the
 best ``1/eta`` of them and trains those for ``eta`` times more epochs (rung 1), and so on up
 to the env's own epochs (the last rung). Rung ``k`` of ``R`` trains for
-``max(min_epochs, round(E / eta**(R-1-k)))`` epochs, ``E`` being the env's ``epochs``.
+``max(1, round(E / eta**(R-1-k)))`` epochs, ``E`` being the env's ``epochs`` (rungs that
+round to the same value are merged). Tasks without an ``epochs`` fidelity but with exactly one
+other (e.g. CartPole's ``timesteps``) are halved over that one.
 
 Budget accounting: the env's budget counts evaluations, so **every evaluation spends one unit
 whatever its epochs** (a 1-epoch evaluation costs as much budget as a full one; it is only
@@ -14,7 +16,7 @@ the last rung (then, if every candidate is already there, evaluates fresh random
 the last rung). The incumbent is therefore normally a full-fidelity network.
 
 The fidelity of each step is set through the proposal env's public
-``env.unwrapped.set_fidelity({"epochs": e})``.
+``env.unwrapped.set_fidelity({"epochs": e})`` and read from ``env.unwrapped.fidelity``.
 """
 
 from __future__ import annotations
@@ -34,26 +36,22 @@ class SuccessiveHalvingConfig(AgentConfig):
     Attributes:
         eta: the promotion factor: the best ``1/eta`` of a rung go up, with ``eta`` times the
             epochs. Must be at least 2.
-        min_epochs: epochs of the lowest rung (at least 1).
+        rungs: the most fidelity levels (the lowest is ``E / eta**(rungs-1)`` epochs).
     """
 
     eta: int = 3
-    min_epochs: int = 1
+    rungs: int = 3
 
     def __post_init__(self) -> None:
         if check_positive_int("eta", self.eta) < 2:
             raise ValueError(f"eta must be an integer >= 2; got {self.eta}")
-        check_positive_int("min_epochs", self.min_epochs)
+        check_positive_int("rungs", self.rungs)
 
 
-def rung_epochs(max_epochs: int, eta: int, min_epochs: int) -> list[int]:
+def rung_epochs(max_epochs: int, eta: int, rungs: int) -> list[int]:
     """Epochs of each rung, increasing, ending at ``max_epochs`` (no duplicates)."""
-    levels = [max_epochs]
-    while True:
-        lower = max(min_epochs, round(levels[0] / eta))
-        if lower >= levels[0]:
-            return levels
-        levels.insert(0, lower)
+    levels = [max(1, round(max_epochs / eta**k)) for k in range(rungs - 1, -1, -1)]
+    return sorted(set(levels))
 
 
 def rung_sizes(budget: int, rungs: int, eta: int) -> list[int]:
@@ -81,13 +79,13 @@ class SuccessiveHalving(Agent):
         rng = np.random.default_rng(seed)
         env.reset(seed=seed)
         fidelity = proposal.fidelity  # type: ignore[attr-defined]
-        if "epochs" not in fidelity:
+        name = "epochs" if "epochs" in fidelity else next(iter(fidelity), None)
+        if name is None or (name != "epochs" and len(fidelity) != 1):
             raise ValueError(
-                "agent 'sh' needs a task with an 'epochs' fidelity; "
+                "agent 'sh' needs a task with an 'epochs' fidelity (or exactly one other); "
                 f"this env's fidelities are {sorted(fidelity)}"
             )
-        max_epochs = int(fidelity["epochs"])
-        epochs = rung_epochs(max_epochs, config.eta, min(config.min_epochs, max_epochs))
+        epochs = rung_epochs(int(fidelity[name]), config.eta, config.rungs)
         budget = int(proposal.budget_left)  # type: ignore[attr-defined]
         sizes = rung_sizes(budget, len(epochs), config.eta)
         # Leftover budget promotes more networks to the last rung.
@@ -108,7 +106,7 @@ class SuccessiveHalving(Agent):
 
         truncated = False
         for rung, (n, e) in enumerate(zip(sizes, epochs)):
-            proposal.set_fidelity({"epochs": e})  # type: ignore[attr-defined]
+            proposal.set_fidelity({name: e})  # type: ignore[attr-defined]
             if n > len(candidates):  # the last rung's leftover: fresh networks at full epochs
                 candidates += [space.sample(rng) for _ in range(n - len(candidates))]
             rewards = []
