@@ -25,6 +25,7 @@ COMMANDS: list[str] = [
     "darwin_bench.cli.devices",
     "darwin_bench.cli.perf",
     "darwin_bench.cli.reproduce",
+    "darwin_bench.cli.compare",
 ]
 
 

@@ -1,0 +1,120 @@
+"""compare: statistics by hand, identical results for identical seeds, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from baselines.compare import (
+    accuracy_cost_points,
+    compare,
+    parse_agents,
+    plot_accuracy_vs_cost,
+    plot_best_so_far_bands,
+)
+from darwin_bench.compare_stats import best_so_far_curve, mean_se, normalized_auc
+
+ENV = "darwin_bench/Digits-MLP-v0"
+FAST = {"epochs": 1, "measure_latency": False}
+
+
+def test_best_so_far_curve_by_hand() -> None:
+    curve = best_so_far_curve([0.2, None, 0.5, 0.1], budget=6)
+    assert curve.tolist() == [0.2, 0.2, 0.5, 0.5, 0.5, 0.5]  # padded to the budget
+    assert best_so_far_curve([None, 0.3], budget=2).tolist() == [0.0, 0.3]
+    assert normalized_auc(curve) == pytest.approx((0.2 + 0.2 + 0.5 * 4) / 6)
+
+
+def test_mean_and_standard_error_by_hand() -> None:
+    stats = mean_se([1.0, 2.0, 4.0])
+    assert stats.mean == pytest.approx(7 / 3)
+    sd = math.sqrt(((1 - 7 / 3) ** 2 + (2 - 7 / 3) ** 2 + (4 - 7 / 3) ** 2) / 2)
+    assert stats.se == pytest.approx(sd / math.sqrt(3))
+    assert mean_se([0.5]).se is None and mean_se([0.5]).format() == "0.5000"
+    assert mean_se([None, float("nan")]).mean is None
+
+
+def test_identical_seeds_give_identical_comparisons(tmp_path: Path) -> None:
+    agents = ["random", "rea", "local"]
+    configs = {"rea": {"population_size": 3, "sample_size": 2}}
+    runs = [
+        compare(
+            agents,
+            ENV,
+            seeds=2,
+            budget=5,
+            out_dir=tmp_path / name,
+            env_kwargs=FAST,
+            agent_configs=configs,
+        )
+        for name in ("a", "b")
+    ]
+    first, second = (json.dumps(c.to_dict(), sort_keys=True) for c in runs)
+    assert first == second
+    data = runs[0].to_dict()
+    assert [a["agent"] for a in data["agents"]] == agents
+    for agent in data["agents"]:
+        finals = [r["final_best_reward"] for r in agent["runs"]]
+        assert agent["final_best_reward"]["mean"] == pytest.approx(np.mean(finals))
+        assert agent["final_best_reward"]["n"] == 2
+        for run in agent["runs"]:
+            assert run["evaluations"] == 5 and run["auc"] <= run["final_best_reward"]
+    # Plots are written.
+    bands = plot_best_so_far_bands(runs[0], tmp_path / "a" / "best.png")
+    front = plot_accuracy_vs_cost(runs[0], tmp_path / "a" / "front.png")
+    assert bands.stat().st_size > 1000 and front.stat().st_size > 1000
+    points = accuracy_cost_points(runs[0].records["random"], "flops")
+    assert points and all(0 <= acc <= 1 and cost > 0 for acc, cost in points)
+
+
+def test_complete_logs_are_reused(tmp_path: Path) -> None:
+    first = compare(["random"], ENV, seeds=2, budget=3, out_dir=tmp_path, env_kwargs=FAST)
+    calls: list[object] = []
+    second = compare(
+        ["random"],
+        ENV,
+        seeds=2,
+        budget=3,
+        out_dir=tmp_path,
+        env_kwargs=FAST,
+        on_evaluation=calls.append,
+    )
+    assert calls == []  # nothing evaluated again
+    assert first.to_dict() == second.to_dict()
+
+
+def test_a_log_made_with_other_settings_is_refused(tmp_path: Path) -> None:
+    compare(["random"], ENV, seeds=1, budget=3, out_dir=tmp_path, env_kwargs=FAST)
+    with pytest.raises(ValueError, match="other settings"):
+        compare(["random"], ENV, seeds=1, budget=3, out_dir=tmp_path, env_kwargs={"epochs": 2})
+
+
+def test_unsupported_agent_fails_before_anything_runs(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="'ppo' does not work on .*supports"):
+        compare(["random", "ppo"], ENV, seeds=1, budget=2, out_dir=tmp_path, env_kwargs=FAST)
+    assert not list(tmp_path.glob("*.jsonl"))
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [("", "at least one"), ("random,random", "repeated"), ("random,nope", "agent must be")],
+)
+def test_bad_agent_lists(text: str, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        parse_agents(text)
+
+
+def test_agent_config_for_an_agent_not_compared(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="agent config"):
+        compare(
+            ["random"],
+            ENV,
+            seeds=1,
+            budget=2,
+            out_dir=tmp_path,
+            agent_configs={"rea": {"population_size": 2}},
+        )
