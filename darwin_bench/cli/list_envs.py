@@ -53,13 +53,20 @@ def main(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
         return 0
     console = Console()
-    table = Table(title="Environments")
+    if not console.is_terminal:  # files and pipes: wide enough for one env per line
+        console = Console(width=max(console.width, 110))
+    table = Table(title="Environments (descriptions: darwin-bench list --json)")
     table.add_column("id", no_wrap=True)
-    for col in ("form", "space", "description"):
-        table.add_column(col)
+    for col in ("form", "task", "space"):
+        table.add_column(col, no_wrap=True)
     for env in data["envs"]:
+        kwargs = env["kwargs"]
+        task = kwargs.get("task", "")
         table.add_row(
-            env["id"], env["form"], str(env["kwargs"].get("space", "")), env["description"]
+            env["id"],
+            env["form"],
+            task if isinstance(task, str) else "plug-in",
+            str(kwargs.get("space", "")),
         )
     console.print(table)
     table = Table(title="Rewards and costs")
