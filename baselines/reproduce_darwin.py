@@ -37,7 +37,7 @@ ENV_ID = "darwin_bench/Digits-Synapses-v0"
 DEFAULTS: dict[str, Any] = {
     "generations": 4,
     "offspring": 4,
-    "epochs": 60,
+    "epochs": 120,
     "level": "cluster",
     "form": "exp",
     "selection": "path",
