@@ -54,9 +54,7 @@ def neuron_scores(base: nn.Module) -> list[torch.Tensor]:
     ]
 
 
-def squeeze_mlp(
-    base: nn.Module, keep: Sequence[float], architecture: Architecture
-) -> nn.Module:
+def squeeze_mlp(base: nn.Module, keep: Sequence[float], architecture: Architecture) -> nn.Module:
     """Build ``architecture`` and copy the base's surviving weights into it.
 
     Args:
