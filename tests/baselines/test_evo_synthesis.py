@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -12,7 +13,7 @@ from baselines.runner import run_agent
 from darwin_bench import synaptic
 
 ENV = "darwin_bench/Digits-Synapses-v0"
-FAST = {"epochs": 1, "task_kwargs": {"ancestor_epochs": 3}}
+FAST: dict[str, Any] = {"epochs": 1, "task_kwargs": {"ancestor_epochs": 3}}
 
 
 def test_probability_exp_hand_computed() -> None:
@@ -78,7 +79,7 @@ def test_cluster_level_removes_whole_neurons() -> None:
     child = synaptic.synthesize(masks, sp, 0.6, rng, level="cluster", cluster_p=cp)
     for layer in range(2):
         rows = child[layer].any(axis=1)
-        assert 0 < rows.sum() < len(rows)  # some neurons removed, some kept
+        assert 0 < rows.sum() < rows.size  # some neurons removed, some kept
         for j in np.flatnonzero(~rows):  # a removed neuron has no incoming or outgoing synapse
             assert not child[layer + 1][:, j].any()
         inputs = child[layer - 1].any(axis=1) if layer else np.ones(20, dtype=bool)
@@ -106,7 +107,7 @@ def test_factor_for_target_follows_a_geometric_path() -> None:
 
 def test_env_exposes_ancestor_and_trained_weights() -> None:
     env = gym.make(ENV, budget=2, **FAST)
-    unwrapped = env.unwrapped
+    unwrapped: Any = env.unwrapped
     env.reset(seed=0)
     ancestor = unwrapped.ancestor_weights()
     assert [w.shape for w, _ in ancestor] == [(256, 64), (256, 256), (10, 256)]
@@ -192,11 +193,8 @@ def test_synthesize_within_keeps_the_largest_draw_under_the_cap() -> None:
     sp = synaptic.synapse_probabilities(weights, masks)
     cp = synaptic.cluster_probabilities(weights, masks)
     args = (masks, sp, 0.7)
-    kwargs = {"level": "cluster", "cluster_p": cp}
-    plain = [
-        synaptic.live_synapses(synaptic.synthesize(*args, rng, **kwargs))  # type: ignore[arg-type]
-        for _ in range(30)
-    ]
+    kwargs: dict[str, Any] = {"level": "cluster", "cluster_p": cp}
+    plain = [synaptic.live_synapses(synaptic.synthesize(*args, rng, **kwargs)) for _ in range(30)]
     cap = float(np.median(plain))
     for _ in range(5):
         child = synaptic.synthesize_within(
@@ -204,13 +202,13 @@ def test_synthesize_within_keeps_the_largest_draw_under_the_cap() -> None:
             rng,
             cap=cap,
             draws=30,
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )
         count = synaptic.live_synapses(child)
         assert count <= cap and count >= np.percentile(plain, 25)
         assert all(not (c & ~m).any() for c, m in zip(child, masks))
     one = synaptic.synthesize_within(*args, np.random.default_rng(9), cap=cap, **kwargs)
-    same = synaptic.synthesize(*args, np.random.default_rng(9), **kwargs)  # type: ignore[arg-type]
+    same = synaptic.synthesize(*args, np.random.default_rng(9), **kwargs)
     assert all(np.array_equal(a, b) for a, b in zip(one, same))  # draws=1 is plain synthesis
     with pytest.raises(ValueError, match="draws"):
         synaptic.synthesize_within(*args, rng, cap=cap, draws=0, **kwargs)
