@@ -168,19 +168,28 @@ class SearchCore:
                 f"budget exhausted: {len(validated)} evaluations asked, {self.budget_left} left "
                 f"of {self.budget}; call reset() to start a new run"
             )
-        requests = []
-        for genome in validated:
-            architecture = self.space.decode(genome)
-            seed = self.candidate_seed(architecture.hash)
-            requests.append(EvalRequest(architecture, seed, run_fidelity, genome.tolist()))
+        requests = [self.request_for(genome, run_fidelity) for genome in validated]
         evaluations = self.evaluator.evaluate(requests)
-        for evaluation in evaluations:
+        for genome, request, evaluation in zip(validated, requests, evaluations):
             self._reward(evaluation)
             evaluation.step = self.budget_used
             self.budget_used += 1
+            self.on_evaluated(genome, request, evaluation)
             for listener in self.listeners:
                 listener(evaluation)
         return evaluations
+
+    def request_for(self, genome: np.ndarray, fidelity: Mapping[str, int]) -> EvalRequest:
+        """The evaluation request of a validated genome; all requests of a population are
+        built before any of them is trained (subclasses add e.g. inherited weights)."""
+        architecture = self.space.decode(genome)
+        seed = self.candidate_seed(architecture.hash)
+        return EvalRequest(architecture, seed, fidelity, genome.tolist())
+
+    def on_evaluated(
+        self, genome: np.ndarray, request: EvalRequest, evaluation: Evaluation
+    ) -> None:
+        """Called for every finished, rewarded evaluation before the listeners (a hook)."""
 
     def _reward(self, evaluation: Evaluation) -> None:
         score = self.task.score(evaluation.metrics) if evaluation.ok else self.task.worst_score

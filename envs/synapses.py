@@ -26,7 +26,7 @@ Public helpers for agents: :meth:`SynapseEnv.ancestor_weights`,
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -92,41 +92,21 @@ class SynapseCore(SearchCore):
             "epochs": int(parent.fidelity["epochs"]),
         }
 
-    def evaluate(
-        self, genomes: Sequence[Any], fidelity: Mapping[str, int] | None = None
-    ) -> list[Evaluation]:
-        """Evaluate masks as one population (parents are resolved before any is trained).
+    def request_for(self, genome: np.ndarray, fidelity: Mapping[str, int]) -> EvalRequest:
+        """A mask's request: its parent is resolved from earlier evaluations of the run only."""
+        architecture = self.synapse_space.with_init(
+            self.space.decode(genome), self._init_for(genome)
+        )
+        return EvalRequest(architecture, self.candidate_seed(architecture.hash), fidelity, None)
 
-        Raises:
-            ValueError: for an invalid mask or fidelity (nothing is evaluated or spent).
-            RuntimeError: when the population is larger than the budget left.
-        """
-        validated = [self.space.validate(g) for g in genomes]
-        run_fidelity = self.task.check_fidelity({**self.fidelity, **dict(fidelity or {})})
-        if len(validated) > self.budget_left:
-            raise RuntimeError(
-                f"budget exhausted: {len(validated)} evaluations asked, {self.budget_left} left "
-                f"of {self.budget}; call reset() to start a new run"
-            )
-        requests = []
-        for genome in validated:
-            architecture = self.synapse_space.with_init(
-                self.space.decode(genome), self._init_for(genome)
-            )
-            seed = self.candidate_seed(architecture.hash)
-            requests.append(EvalRequest(architecture, seed, run_fidelity, None))
-        evaluations = self.evaluator.evaluate(requests)
-        for genome, request, evaluation in zip(validated, requests, evaluations):
-            self.ancestor_task.remember(request.architecture)
-            self._reward(evaluation)
-            evaluation.step = self.budget_used
-            self.budget_used += 1
-            self.evaluations[evaluation.evaluation_id] = evaluation
-            if evaluation.ok:
-                self._lineage.append((genome.astype(bool), int(genome.sum()), evaluation))
-            for listener in self.listeners:
-                listener(evaluation)
-        return evaluations
+    def on_evaluated(
+        self, genome: np.ndarray, request: EvalRequest, evaluation: Evaluation
+    ) -> None:
+        """Remember the trained weights and extend the lineage that later offspring inherit from."""
+        self.ancestor_task.remember(request.architecture)
+        self.evaluations[evaluation.evaluation_id] = evaluation
+        if evaluation.ok:
+            self._lineage.append((genome.astype(bool), int(genome.sum()), evaluation))
 
 
 class SynapseEnv(ProposalEnv):
