@@ -40,29 +40,29 @@ class TrainConfig:
         return asdict(self)
 
 
-def train_classifier(
+def train_supervised(
     model: nn.Module,
     x: torch.Tensor,
     y: torch.Tensor,
     *,
+    loss_fn: nn.Module,
     epochs: int,
     seed: int,
     config: TrainConfig,
 ) -> list[float]:
-    """Train ``model`` with cross-entropy; return the mean training loss of each epoch.
+    """Train ``model`` on ``(x, y)`` with ``loss_fn``; return the mean loss of each epoch.
 
-    The minibatch order comes from a generator seeded with ``seed``; the caller seeds torch's
-    global generator (weights init, dropout) the same way, see
-    :func:`darwin_bench.seeding.torch_determinism`.
+    AdamW over shuffled minibatches. The minibatch order comes from a generator seeded with
+    ``seed``; the caller seeds torch's global generator (weights init, dropout) the same way,
+    see :func:`darwin_bench.seeding.torch_determinism`.
 
     Raises:
-        TrainingDiverged: when a loss or gradient becomes NaN or infinite.
+        TrainingDiverged: when a loss or the weights become NaN or infinite.
     """
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
-    loss_fn = nn.CrossEntropyLoss()
     history: list[float] = []
     n = x.shape[0]
     model.train()
@@ -86,6 +86,21 @@ def train_classifier(
         if not torch.isfinite(p).all():
             raise TrainingDiverged("weights became non-finite during training")
     return history
+
+
+def train_classifier(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    epochs: int,
+    seed: int,
+    config: TrainConfig,
+) -> list[float]:
+    """:func:`train_supervised` with cross-entropy on class labels."""
+    return train_supervised(
+        model, x, y, loss_fn=nn.CrossEntropyLoss(), epochs=epochs, seed=seed, config=config
+    )
 
 
 @torch.inference_mode()

@@ -20,7 +20,6 @@ threshold, β² = 0.3; the search-facing metric, higher is better), ``mae`` (val
 from __future__ import annotations
 
 import hashlib
-import math
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -36,7 +35,7 @@ from darwin_bench.metrics.saliency import f_beta, mae
 from darwin_bench.models import build_model
 from darwin_bench.seeding import torch_determinism
 from darwin_bench.tasks.base import Task, TaskResult, TrainingDiverged
-from darwin_bench.training import TrainConfig
+from darwin_bench.training import TrainConfig, train_supervised
 from darwin_bench.validation import check_positive_int
 
 #: The split is part of the task's definition, never the run's seed.
@@ -56,42 +55,15 @@ def train_saliency(
     seed: int,
     config: TrainConfig,
 ) -> list[float]:
-    """Train ``model`` (images -> logit maps) with binary cross-entropy; return epoch losses.
-
-    The minibatch order comes from a generator seeded with ``seed``; call under
-    :func:`~darwin_bench.seeding.torch_determinism` for a reproducible initialization.
+    """:func:`~darwin_bench.training.train_supervised` with per-pixel binary cross-entropy on
+    logit maps (images -> masks); returns the epoch losses.
 
     Raises:
         TrainingDiverged: when a loss or weight becomes NaN or infinite.
     """
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    return train_supervised(
+        model, x, y, loss_fn=nn.BCEWithLogitsLoss(), epochs=epochs, seed=seed, config=config
     )
-    loss_fn = nn.BCEWithLogitsLoss()
-    history: list[float] = []
-    n = x.shape[0]
-    model.train()
-    for epoch in range(epochs):
-        order = torch.randperm(n, generator=generator)
-        total = 0.0
-        for start in range(0, n, config.batch_size):
-            idx = order[start : start + config.batch_size]
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x[idx]), y[idx])
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                raise TrainingDiverged(f"loss became {value} in epoch {epoch + 1}")
-            loss.backward()
-            if config.grad_clip > 0:
-                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            total += value * idx.numel()
-        history.append(total / n)
-    for p in model.parameters():
-        if not torch.isfinite(p).all():
-            raise TrainingDiverged("weights became non-finite during training")
-    return history
 
 
 @torch.inference_mode()
