@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -28,6 +28,34 @@ def hash_arrays(*arrays: np.ndarray) -> str:
         digest.update(f"{arr.dtype.str}{arr.shape}".encode())
         digest.update(arr.tobytes())
     return digest.hexdigest()
+
+
+def classification_metrics(
+    model: nn.Module,
+    history: list[float],
+    val: tuple[torch.Tensor, torch.Tensor],
+    test: tuple[torch.Tensor, torch.Tensor],
+    evaluate: Callable[[nn.Module, torch.Tensor, torch.Tensor], tuple[float, float]] = (
+        evaluate_classifier
+    ),
+) -> dict[str, float]:
+    """The metrics of a trained classifier: ``accuracy`` and ``val_loss`` (validation, what the
+    search sees), ``test_accuracy`` and ``test_loss`` (reporting), ``train_loss`` (last epoch).
+
+    Raises:
+        TrainingDiverged: when the validation loss is not finite.
+    """
+    val_acc, val_loss = evaluate(model, *val)
+    test_acc, test_loss = evaluate(model, *test)
+    if not np.isfinite(val_loss):
+        raise TrainingDiverged(f"validation loss is {val_loss}")
+    return {
+        "accuracy": val_acc,
+        "test_accuracy": test_acc,
+        "val_loss": val_loss,
+        "test_loss": test_loss,
+        "train_loss": history[-1],
+    }
 
 
 class ClassificationTask(Task):
@@ -111,15 +139,7 @@ class ClassificationTask(Task):
                 seed=seed,
                 config=self.train_config,
             )
-            val_acc, val_loss = evaluate_classifier(model, self.x_val, self.y_val)
-            test_acc, test_loss = evaluate_classifier(model, self.x_test, self.y_test)
-        if not np.isfinite(val_loss):
-            raise TrainingDiverged(f"validation loss is {val_loss}")
-        metrics = {
-            "accuracy": val_acc,
-            "test_accuracy": test_acc,
-            "val_loss": val_loss,
-            "test_loss": test_loss,
-            "train_loss": history[-1],
-        }
+            metrics = classification_metrics(
+                model, history, (self.x_val, self.y_val), (self.x_test, self.y_test)
+            )
         return TaskResult(metrics, model, time.perf_counter() - start, {"epochs": epochs})

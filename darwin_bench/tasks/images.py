@@ -28,8 +28,8 @@ from darwin_bench.architecture import Architecture
 from darwin_bench.data.download import DatasetUnavailableError, cache_dir
 from darwin_bench.data.images import ImageDataset, load_image_dataset
 from darwin_bench.seeding import torch_determinism
-from darwin_bench.tasks.base import TaskResult, TrainingDiverged
-from darwin_bench.tasks.classification import ClassificationTask
+from darwin_bench.tasks.base import TaskResult
+from darwin_bench.tasks.classification import ClassificationTask, classification_metrics
 from darwin_bench.training import TrainConfig, evaluate_classifier, train_classifier
 from darwin_bench.validation import check_choice, check_positive_int
 
@@ -170,17 +170,9 @@ class ImageTask(ClassificationTask):
                 seed=seed,
                 config=self.train_config,
             )
-            val_acc, val_loss = _evaluate(model, self.x_val, self.y_val)
-            test_acc, test_loss = _evaluate(model, self.x_test, self.y_test)
-        if not np.isfinite(val_loss):
-            raise TrainingDiverged(f"validation loss is {val_loss}")
-        metrics = {
-            "accuracy": val_acc,
-            "test_accuracy": test_acc,
-            "val_loss": val_loss,
-            "test_loss": test_loss,
-            "train_loss": history[-1],
-        }
+            metrics = classification_metrics(
+                model, history, (self.x_val, self.y_val), (self.x_test, self.y_test), _evaluate
+            )
         details = {"epochs": epochs, "train_size": n}
         return TaskResult(metrics, model, time.perf_counter() - start, details)
 

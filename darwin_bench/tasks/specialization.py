@@ -27,7 +27,6 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -35,8 +34,8 @@ from darwin_bench.architecture import Architecture
 from darwin_bench.models import build_model
 from darwin_bench.seeding import torch_determinism
 from darwin_bench.spaces.squeeze import kept_units
-from darwin_bench.tasks.base import Task, TaskResult, TrainingDiverged
-from darwin_bench.tasks.classification import ClassificationTask
+from darwin_bench.tasks.base import Task, TaskResult
+from darwin_bench.tasks.classification import ClassificationTask, classification_metrics
 from darwin_bench.training import TrainConfig, evaluate_classifier, train_classifier
 
 
@@ -243,18 +242,10 @@ class SpecializationTask(Task):
             history = train_classifier(
                 model, t.x_train, t.y_train, epochs=epochs, seed=seed, config=self.finetune
             )
-            val_acc, val_loss = evaluate_classifier(model, t.x_val, t.y_val)
-            test_acc, test_loss = evaluate_classifier(model, t.x_test, t.y_test)
-        if not np.isfinite(val_loss):
-            raise TrainingDiverged(f"validation loss is {val_loss}")
-        metrics = {
-            "accuracy": val_acc,
-            "test_accuracy": test_acc,
-            "val_loss": val_loss,
-            "test_loss": test_loss,
-            "train_loss": history[-1],
-            "refit_accuracy": refit_acc,
-        }
+            metrics = classification_metrics(
+                model, history, (t.x_val, t.y_val), (t.x_test, t.y_test)
+            )
+        metrics["refit_accuracy"] = refit_acc
         return TaskResult(metrics, model, time.perf_counter() - start, {"epochs": epochs})
 
 
