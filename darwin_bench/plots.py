@@ -29,6 +29,9 @@ def plot_best_so_far(runs: Sequence[RunRecord], path: str | Path, title: str = "
         curve = best_so_far(run.rewards())
         label = f"{run.header.get('agent', '?')} seed {run.header.get('seed', '?')}"
         ax.step(np.arange(1, len(curve) + 1), curve, where="post", label=label)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("evaluations")
     ax.set_ylabel("best reward so far")
     ax.set_title(title or (runs[0].header.get("env_id", "") if runs else ""))
