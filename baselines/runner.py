@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -9,12 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
+
 from baselines import make_agent
 from baselines.base import EnvFactory
 from darwin_bench.evaluation import Evaluation
 from darwin_bench.runlog import RunLog, RunRecord, read_runlog
 from darwin_bench.validation import check_positive_int
-from envs.core import SearchCore
 from envs.registration import ENVS, get_entry
 
 
@@ -26,6 +28,11 @@ class RunResult:
     record: RunRecord
     seconds: float
     resumed_from: int = 0
+
+
+def _as_json(value: Any) -> Any:
+    """``value`` as it reads back from a run log (tuples become lists, and so on)."""
+    return json.loads(json.dumps(value))
 
 
 def log_path(out_dir: str | Path, agent: str, env_id: str, seed: int) -> Path:
@@ -78,7 +85,6 @@ def run_agent(
             not work on the env's form (the message lists the envs it supports).
     """
     budget = check_positive_int("budget", budget)
-    entry = get_entry(env_id)
     instance = make_agent(agent, agent_config)
     check_supported(agent, env_id)
     kwargs = {**dict(env_kwargs or {}), "budget": budget}
@@ -86,10 +92,18 @@ def run_agent(
     previous: list[Evaluation] = []
     if resume and path.exists():
         record = read_runlog(path)
-        if record.complete and record.header.get("budget") == budget:
+        same = _as_json(kwargs), _as_json(instance.config.to_dict())
+        if (record.header.get("env_kwargs"), record.header.get("agent_config")) != same:
+            raise ValueError(
+                f"out: {path} was made with other settings (env kwargs, budget or agent "
+                "config); use another --out folder or delete it"
+            )
+        if record.complete:
             return RunResult(path, record, 0.0)
         previous = record.evaluations
-    core = SearchCore(**{**entry.kwargs, **kwargs})
+    probe = gym.make(env_id, **kwargs)  # bad kwargs fail here, before the log is touched
+    core = probe.unwrapped.core  # type: ignore[attr-defined]
+    probe.close()
     header = {
         "env_id": env_id,
         "env_kwargs": kwargs,

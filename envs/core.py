@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,12 @@ class SearchCore:
         latency_repeats: int = 15,
         cache_path: str | Path | None = None,
         workers: int = 1,
+        **unknown: Any,
     ) -> None:
+        if unknown:
+            raise ValueError(
+                f"unknown env kwarg(s) {sorted(unknown)}; allowed: {', '.join(self.kwarg_names())}"
+            )
         check_choice("reward", reward, REWARDS)
         names = [cost, *(costs or [])]
         for name in names:
@@ -131,6 +137,19 @@ class SearchCore:
         if cost_kind(cost) == "measured":
             raise ValueError(f"target is required for cost {cost!r} on task {self.task.name!r}")
         return reference_target(cost, self.task, self.space)
+
+    @classmethod
+    def kwarg_names(cls) -> list[str]:
+        """The env kwargs this core (and its subclasses' constructors) accept."""
+        names: list[str] = []
+        for klass in cls.__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is None:
+                continue
+            for param in inspect.signature(init).parameters.values():
+                if param.kind is inspect.Parameter.KEYWORD_ONLY and param.name not in names:
+                    names.append(param.name)
+        return names
 
     # ------------------------------------------------------------------ runs
     def start_run(self, run_seed: int) -> None:

@@ -58,3 +58,25 @@ def test_agent_on_unsupported_env_form_names_supported_envs(tmp_path) -> None:
         run_agent(
             "random", "darwin_bench/Digits-MLP-Builder-v0", budget=2, seed=0, out_dir=tmp_path
         )
+
+
+def test_log_made_with_other_settings_is_refused_not_reused(tmp_path) -> None:
+    run_agent("random", ENV, budget=3, seed=0, out_dir=tmp_path, env_kwargs=FAST)
+    with pytest.raises(ValueError, match="was made with other settings"):
+        run_agent(
+            "random", ENV, budget=3, seed=0, out_dir=tmp_path, env_kwargs={**FAST, "epochs": 2}
+        )
+    with pytest.raises(ValueError, match="was made with other settings"):
+        run_agent("random", ENV, budget=4, seed=0, out_dir=tmp_path, env_kwargs=FAST)
+
+
+def test_synapse_env_kwargs_reach_the_env(tmp_path) -> None:
+    with pytest.raises(ValueError, match="inherit must be one of"):
+        run_agent(
+            "evo-synthesis",
+            "darwin_bench/Digits-Synapses-v0",
+            budget=1,
+            seed=0,
+            out_dir=tmp_path,
+            env_kwargs={"inherit": "cousin"},
+        )

@@ -30,6 +30,7 @@ FAST = {"epochs": 1, "measure_latency": False}
         ({"fidelity": {"steps": 3}}, "fidelity 'steps' is not known to task 'digits'"),
         ({"cost": "latency_ms", "measure_latency": False}, "measure_latency must be True"),
         ({"reward_kwargs": {"weight": 1.0}}, "not a parameter of reward 'mnasnet'"),
+        ({"bugdet": 3}, r"unknown env kwarg\(s\) \['bugdet'\]; allowed: task, space"),
     ],
 )
 def test_bad_kwargs_raise_value_error_naming_field(kwargs: dict, message: str) -> None:
