@@ -101,9 +101,9 @@ class SearchCore:
         if target is None:
             target = self._default_target(cost)
         targets = dict(targets or {})
-        unknown = sorted(set(targets) - set(names[1:]))
-        if unknown:
-            raise ValueError(f"targets {unknown} are not in costs; allowed: {names[1:]}")
+        stray = sorted(set(targets) - set(names[1:]))
+        if stray:
+            raise ValueError(f"targets {stray} are not in costs; allowed: {names[1:]}")
         extra = [(n, targets[n] if n in targets else self._default_target(n)) for n in names[1:]]
         self.reward = Reward(
             reward,

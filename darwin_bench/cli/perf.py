@@ -255,14 +255,13 @@ def _prune(model: Any, spec: str) -> None:
 
 
 def main_model(args: argparse.Namespace) -> int:
-    import torch
 
     from darwin_bench.costs import DEVICES, CostConfig, cost_kind, measure_costs
-    from darwin_bench.seeding import derive_seed
+    from darwin_bench.seeding import derive_seed, torch_determinism
 
     task, architecture = _network(args.env, args.genome)
-    torch.manual_seed(derive_seed(0, architecture.hash) % 2**31)
-    model = task.build(architecture)
+    with torch_determinism(derive_seed(0, architecture.hash)):
+        model = task.build(architecture)
     if args.prune:
         _prune(model, args.prune)
     costs = measure_costs(model, task.example_input(1), CostConfig(latency=False))

@@ -23,7 +23,7 @@ from darwin_bench.costs.microbench import host_figures
 from darwin_bench.costs.predictor import HostPredictor, accuracy_report, fit_predictor
 from darwin_bench.costs.roofline import roofline_latency_ms
 from darwin_bench.costs.trace import Workload, trace_workload
-from darwin_bench.seeding import derive_seed
+from darwin_bench.seeding import derive_seed, torch_determinism
 from darwin_bench.spaces.base import SearchSpace
 from darwin_bench.tasks.base import Task
 
@@ -72,8 +72,9 @@ def sample_networks(
         if architecture.hash in seen:
             continue
         seen.add(architecture.hash)
-        torch.manual_seed(derive_seed(seed, architecture.hash) % 2**31)
-        out.append((name, architecture.hash, task.build(architecture), task.example_input(1)))
+        with torch_determinism(derive_seed(seed, architecture.hash)):
+            model = task.build(architecture)
+        out.append((name, architecture.hash, model, task.example_input(1)))
     return out
 
 

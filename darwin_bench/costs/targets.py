@@ -13,10 +13,9 @@ import json
 import statistics
 
 import numpy as np
-import torch
 
 from darwin_bench.costs import DEVICES, CostConfig, cost_kind, measure_costs, parse_cost
-from darwin_bench.seeding import derive_seed
+from darwin_bench.seeding import derive_seed, torch_determinism
 from darwin_bench.spaces.base import SearchSpace
 from darwin_bench.tasks.base import Task
 
@@ -35,8 +34,8 @@ def reference_costs(task: Task, space: SearchSpace) -> list[dict[str, float]]:
         samples = []
         for _ in range(REFERENCE_SAMPLES):
             architecture = space.decode(space.sample(rng))
-            torch.manual_seed(derive_seed(0, architecture.hash) % 2**31)
-            model = task.build(architecture)
+            with torch_determinism(derive_seed(0, architecture.hash)):
+                model = task.build(architecture)
             samples.append(measure_costs(model, task.example_input(1), config))
         _CACHE[key] = samples
     return _CACHE[key]

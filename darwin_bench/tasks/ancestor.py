@@ -139,7 +139,9 @@ class AncestorTask(DigitsTask):
         return {**super().config(), "ancestor": self.ancestor_settings, "schedule": "cosine"}
 
     def _ancestor(self) -> tuple[list[Layer], dict[str, float]]:
-        key = content_hash({"data": self.data_hash, **self.ancestor_settings})
+        key = content_hash(
+            {"data": self.data_hash, **self.ancestor_settings, "threads": self.threads}
+        )
         if key not in _ANCESTORS:
             settings = self.ancestor_settings
             with torch_determinism(settings["seed"], self.threads):

@@ -120,7 +120,14 @@ class SaliencyAncestorTask(SaliencyTask):
 
     # ------------------------------------------------------------------ ancestor
     def _ancestor(self) -> tuple[State, dict[str, float]]:
-        key = content_hash({"data": self.data_hash, **self.ancestor_settings})
+        key = content_hash(
+            {
+                "data": self.data_hash,
+                **self.ancestor_settings,
+                "train": self.train_config.to_dict(),
+                "threads": self.threads,
+            }
+        )
         if key not in _ANCESTORS:
             seed = self.ancestor_settings["seed"]
             with torch_determinism(seed, self.threads):
