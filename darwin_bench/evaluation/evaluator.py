@@ -36,11 +36,22 @@ class EvalRequest:
     genome: Sequence[int] | None = None
 
 
+#: Failures that the same request reproduces exactly, so caching them is safe.
+DETERMINISTIC_FAILURES = ("TrainingDiverged", "FloatingPointError")
+
+
+def is_deterministic_failure(reason: str) -> bool:
+    """True when a failed evaluation's reason is one that retrying would only repeat."""
+    return reason.split(":", 1)[0] in DETERMINISTIC_FAILURES
+
+
 def run_evaluation(task: Task, cost_config: CostConfig, job: tuple[str, EvalRequest]) -> Evaluation:
     """Train, score and cost one request (a module-level function, so workers can pickle it).
 
     A training that raises or produces non-finite metrics becomes a ``failed`` evaluation with
-    the reason; its costs are measured on the untrained network.
+    the reason; its costs are measured on the untrained network. Divergence (a non-finite
+    loss or metric) is deterministic and cached; any other exception (a bug in a plug-in task,
+    running out of memory) is recorded but not cached, so a later run retries it.
     """
     key, request = job
     fidelity = task.check_fidelity(request.fidelity)
@@ -131,7 +142,8 @@ class Evaluator:
         if todo:
             job = partial(run_evaluation, self.task, self.cost_config)
             for evaluation in self.executor(job, list(todo.items())):
-                self.cache.put(evaluation)
+                if evaluation.ok or is_deterministic_failure(evaluation.reason):
+                    self.cache.put(evaluation)  # other failures are retried next time
                 found[evaluation.evaluation_id] = evaluation
         self.stats["requested"] += len(requests)
         self.stats["trained"] += len(todo)

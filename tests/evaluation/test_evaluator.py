@@ -101,3 +101,34 @@ def test_latency_is_measured_with_iqr(space) -> None:
     out = Evaluator(CountingTask()).evaluate(requests(space, 1))[0]
     assert out.costs["latency_ms_q1"] <= out.costs["latency_ms"] <= out.costs["latency_ms_q3"]
     assert out.costs["latency_ms"] > 0
+
+
+class FlakyTask(CountingTask):
+    """Raises an ordinary exception on its first fit, then trains normally."""
+
+    def fit(self, architecture, *, seed, fidelity):
+        self.fits += 1
+        if self.fits == 1:
+            raise RuntimeError("worker lost")
+        return ClassificationTask.fit(self, architecture, seed=seed, fidelity=fidelity)
+
+
+def test_non_deterministic_failures_are_recorded_but_not_cached(space) -> None:
+    task = FlakyTask()
+    evaluator = Evaluator(task, cost_config=NO_LATENCY)
+    batch = requests(space, 1)
+    [first] = evaluator.evaluate(batch)
+    assert first.status == "failed" and first.reason == "RuntimeError: worker lost"
+    [second] = evaluator.evaluate(batch)
+    assert second.ok and task.fits == 2  # retried, then cached
+    evaluator.evaluate(batch)
+    assert task.fits == 2
+
+
+def test_divergence_is_cached(space) -> None:
+    task = CountingTask(scale=1e38)
+    evaluator = Evaluator(task, cost_config=NO_LATENCY)
+    batch = [EvalRequest(space.decode([0] * 10), seed=11)]
+    evaluator.evaluate(batch)
+    evaluator.evaluate(batch)
+    assert task.fits == 1
