@@ -99,7 +99,18 @@ class Task(ABC):
 
     @property
     def worst_score(self) -> float:
-        """The score given to a failed evaluation."""
+        """The score given to a failed evaluation: at most every score a success can get.
+
+        0.0 suits higher-is-better metrics in [0, 1] such as accuracy. A task whose score can
+        be negative (a lower-is-better metric, a raw return) must override this.
+
+        Raises:
+            NotImplementedError: for a lower-is-better task that does not override it.
+        """
+        if not self.higher_is_better:
+            raise NotImplementedError(
+                f"task {self.name!r} has a lower-is-better metric: it must define worst_score"
+            )
         return 0.0
 
     def check_fidelity(self, fidelity: Mapping[str, Any] | None) -> dict[str, int]:

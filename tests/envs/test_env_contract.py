@@ -162,3 +162,15 @@ def test_population_env_evaluates_a_generation_in_one_call() -> None:
     assert calls == [4, 2] and truncated.all()
     assert info["evaluated"].tolist() == [True, True, False, False]
     assert info["budget_used"][:2] == [5, 6]
+
+
+def test_lower_is_better_task_must_define_worst_score() -> None:
+    train, val, test = digits_splits()
+
+    class LossTask(ClassificationTask):
+        metric = "val_loss"
+        higher_is_better = False
+
+    task = LossTask("digits-loss", train, val, test)
+    with pytest.raises(NotImplementedError, match="must define worst_score"):
+        _ = task.worst_score
