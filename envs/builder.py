@@ -50,6 +50,10 @@ class BuilderEnv(gym.Env[np.ndarray, np.int64]):
         """Evaluations left in the current run."""
         return self.core.budget_left
 
+    def close(self) -> None:
+        """Release the core's worker processes and cache connection."""
+        self.core.close()
+
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(evaluation)`` after every evaluation."""
         self.core.listeners.append(listener)

@@ -157,6 +157,15 @@ class SearchCore:
         self.run_seed = int(run_seed)
         self.budget_used = 0
 
+    def close(self) -> None:
+        """Shut down worker processes and close the SQLite cache, if any."""
+        close_executor = getattr(self.evaluator.executor, "close", None)
+        if close_executor is not None:
+            close_executor()
+        close_cache = getattr(self.evaluator.cache, "close", None)
+        if close_cache is not None:
+            close_cache()
+
     @property
     def budget_left(self) -> int:
         """Evaluations left in this run."""

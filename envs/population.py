@@ -34,9 +34,9 @@ class PopulationEnv(VectorEnv):
         self.single_observation_space = observation_box()
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        self._best = 0.0
+        self._best: float | None = None
         self._needs_reset = True
-        self._run_rng = np.random.default_rng()
+        self._run_rng: np.random.Generator | None = None
 
     @property
     def search_space(self) -> SearchSpace:
@@ -53,10 +53,10 @@ class PopulationEnv(VectorEnv):
         self.core.listeners.append(listener)
 
     def _start(self, seed: int | None) -> tuple[np.ndarray, dict[str, Any]]:
-        if seed is not None:
+        if seed is not None or self._run_rng is None:
             self._run_rng = np.random.default_rng(seed)
         self.core.start_run(int(self._run_rng.integers(2**31 - 1)))
-        self._best = 0.0
+        self._best = None
         self._needs_reset = False
         obs = np.zeros((self.num_envs, 4), dtype=np.float32)
         return obs, {"budget": self.core.budget, "run_seed": self.core.run_seed}
@@ -72,6 +72,8 @@ class PopulationEnv(VectorEnv):
         self, actions: Any
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         n = self.num_envs
+        if self._run_rng is None:
+            raise RuntimeError("call reset() before step()")
         if self._needs_reset:
             obs, info = self._start(None)
             info["evaluated"] = np.zeros(n, dtype=bool)
@@ -86,13 +88,10 @@ class PopulationEnv(VectorEnv):
         for i, evaluation in enumerate(evaluations):
             rewards[i] = float(evaluation.reward if evaluation.reward is not None else 0.0)
         if evaluations:
-            self._best = (
-                max(self._best, float(rewards[:k].max()))
-                if self._best
-                else float(rewards[:k].max())
-            )
+            top = float(rewards[:k].max())
+            self._best = top if self._best is None else max(self._best, top)
         for i, evaluation in enumerate(evaluations):
-            obs[i] = self.core.observation(evaluation, self._best)
+            obs[i] = self.core.observation(evaluation, self._best or 0.0)
         truncated = np.full(n, self.core.budget_left == 0)
         self._needs_reset = bool(truncated[0])
         infos = [self.core.info(e) for e in evaluations]
@@ -100,3 +99,7 @@ class PopulationEnv(VectorEnv):
         for key in infos[0] if infos else []:
             batch_info[key] = [inf[key] for inf in infos] + [None] * (n - k)
         return obs, rewards, np.zeros(n, dtype=bool), truncated, batch_info
+
+    def close(self, **kwargs: Any) -> None:
+        """Release the core's worker processes and cache connection."""
+        self.core.close()

@@ -52,6 +52,10 @@ class ProposalEnv(gym.Env[np.ndarray, np.ndarray]):
         """Evaluations left in the current run."""
         return self.core.budget_left
 
+    def close(self) -> None:
+        """Release the core's worker processes and cache connection."""
+        self.core.close()
+
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(evaluation)`` after every evaluation (e.g. a run log's ``append``)."""
         self.core.listeners.append(listener)

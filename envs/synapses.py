@@ -55,6 +55,10 @@ class SynapseCore(SearchCore):
 
     def __init__(self, *, inherit: str = "parent", **kwargs: Any) -> None:
         self.inherit = check_choice("inherit", inherit, INHERIT)
+        if kwargs.get("workers", 1) != 1:
+            # Offspring inherit trained weights kept in this process; a worker would have to
+            # retrain each offspring's whole lineage.
+            raise ValueError(f"workers must be 1 for synapse envs; got {kwargs['workers']!r}")
         super().__init__(**kwargs)
         ancestors = (AncestorTask, SaliencyAncestorTask)
         if not isinstance(self.task, ancestors) or not isinstance(self.space, SynapseSpace):

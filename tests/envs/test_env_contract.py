@@ -174,3 +174,29 @@ def test_lower_is_better_task_must_define_worst_score() -> None:
     task = LossTask("digits-loss", train, val, test)
     with pytest.raises(NotImplementedError, match="must define worst_score"):
         _ = task.worst_score
+
+
+def test_population_env_needs_reset_and_tracks_best_below_zero() -> None:
+    env = gym.make_vec(
+        MLP,
+        num_envs=2,
+        vectorization_mode="vector_entry_point",
+        budget=4,
+        reward="linear",
+        reward_kwargs={"weight": 5.0},
+        **FAST,
+    )
+    space = env.unwrapped.search_space
+    rng = np.random.default_rng(0)
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(np.stack([space.sample(rng) for _ in range(2)]))
+    env.reset(seed=0)
+    obs, rewards, _, _, _ = env.step(np.stack([space.sample(rng) for _ in range(2)]))
+    assert (rewards < 0).all()  # large FLOPs penalty: every reward is negative
+    assert obs[0, 2] == pytest.approx(rewards.max(), rel=1e-6)  # best so far, not 0
+    env.close()
+
+
+def test_synapse_env_refuses_workers() -> None:
+    with pytest.raises(ValueError, match="workers must be 1 for synapse envs"):
+        gym.make("darwin_bench/Digits-Synapses-v0", workers=2)
