@@ -11,8 +11,11 @@ Subcommands:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import statistics
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +63,30 @@ def add_parser(subparsers: Any) -> None:
         cmd.add_argument("--json", action="store_true", help="print JSON")
         cmd.add_argument("--no-progress", action="store_true", help="hide the progress bar")
         if name == "calibrate":
-            cmd.add_argument("--out", default=str(HOST_PROFILE), help="profile file to write")
+            cmd.add_argument(
+                "--out",
+                required=True,
+                help=f"profile file to write (the packaged host profile is {HOST_PROFILE}; "
+                "overwriting it changes every host-cpu modeled cost and cache key)",
+            )
             cmd.set_defaults(handler=main_calibrate)
         else:
             cmd.add_argument("--n", type=int, default=200, help="test networks (default 200)")
             cmd.set_defaults(handler=main_predictor)
-    parser.set_defaults(handler=lambda args: parser.print_help() or 2)
+
+
+@contextlib.contextmanager
+def _offline() -> Iterator[None]:
+    """Set ``DARWIN_BENCH_OFFLINE=1`` for the block (no dataset downloads)."""
+    previous = os.environ.get("DARWIN_BENCH_OFFLINE")
+    os.environ["DARWIN_BENCH_OFFLINE"] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["DARWIN_BENCH_OFFLINE"]
+        else:
+            os.environ["DARWIN_BENCH_OFFLINE"] = previous
 
 
 def space_pairs(env_ids: str | None) -> tuple[list[tuple[str, Any, Any]], dict[str, str]]:
@@ -89,7 +110,11 @@ def space_pairs(env_ids: str | None) -> tuple[list[tuple[str, Any, Any]], dict[s
         if not isinstance(kwargs.get("task"), str) or "space" not in kwargs:
             continue
         try:
-            task = make_task(kwargs["task"], kwargs.get("task_kwargs"))
+            if env_ids:
+                task = make_task(kwargs["task"], kwargs.get("task_kwargs"))
+            else:  # the default sweep never downloads: envs without cached data are skipped
+                with _offline():
+                    task = make_task(kwargs["task"], kwargs.get("task_kwargs"))
             space = make_space(
                 kwargs["space"],
                 task.input_shape,
@@ -194,7 +219,8 @@ def main_predictor(args: argparse.Namespace) -> int:
         "repeat_within_10pct",
         "median_rel_iqr",
     ):
-        console.print(f"  {key:24s} {report[key]:.3f}")
+        value = report[key]
+        console.print(f"  {key:24s} " + ("n/a" if value is None else f"{value:.3f}"))
     for env_id, reason in skipped.items():
         console.print(f"  skipped {env_id}: {reason}")
     console.print("(anchor: nn-Meter reports 99% within +-10% on a mobile CPU)")

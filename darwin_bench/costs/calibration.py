@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,12 +58,16 @@ class Sample:
 
 
 def sample_networks(
-    pairs: Sequence[tuple[str, Task, SearchSpace]], n: int, seed: int
+    pairs: Sequence[tuple[str, Task, SearchSpace]],
+    n: int,
+    seed: int,
+    exclude: Collection[str] = (),
 ) -> list[tuple[str, str, torch.nn.Module, torch.Tensor]]:
-    """``n`` distinct random networks, drawn round-robin from the (name, task, space) pairs."""
+    """``n`` distinct random networks, drawn round-robin from the (name, task, space) pairs,
+    none of whose architecture hashes is in ``exclude``."""
     rng = np.random.default_rng(seed)
     out: list[tuple[str, str, torch.nn.Module, torch.Tensor]] = []
-    seen: set[str] = set()
+    seen: set[str] = set(exclude)
     attempts = 0
     while len(out) < n and attempts < 50 * n:
         name, task, space = pairs[attempts % len(pairs)]
@@ -192,7 +196,12 @@ def predictor_report(
     start = time.perf_counter()
     profile, cal = calibrate(pairs, n_calibration, seed, progress)
     predictor = HostPredictor.from_dict(profile.calibration or {})
-    test = time_networks(sample_networks(pairs, n, seed + 1), repeat=True, progress=progress)
+    calibration_hashes = {sample.arch_hash for sample in cal}
+    test = time_networks(
+        sample_networks(pairs, n, seed + 1, exclude=calibration_hashes),
+        repeat=True,
+        progress=progress,
+    )
     measured = [s.latency_ms for s in test]
     report: dict[str, Any] = accuracy_report(
         [predictor.predict_ms(s.workload) for s in test], measured, [s.workload.flops for s in test]
