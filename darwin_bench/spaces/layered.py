@@ -176,22 +176,35 @@ class LayeredSpace(SearchSpace):
             elif op == "remove":
                 del new_layers[int(rng.integers(len(layers)))]
             else:
-                n_slot = len(layers) * self._slot_width
-                k = int(rng.integers(n_slot + len(globals_)))
-                if k < n_slot:
-                    i, j = divmod(k, self._slot_width)
-                    layer = list(new_layers[i])
-                    layer[j] = self._step(self.slot_genes[j], layer[j], rng)
-                    new_layers[i] = tuple(layer)
-                else:
-                    j = k - n_slot
-                    new_globals[j] = self._step(self.global_genes[j], new_globals[j], rng)
+                self.change_one_gene(new_layers, new_globals, rng, self.global_genes)
             child = self.join(new_layers, new_globals)
             if self.is_valid(child):
                 child = self.canonical(child)
                 if not np.array_equal(child, base):
                     return child
         return base
+
+    def change_one_gene(
+        self,
+        layers: list[Layer],
+        globals_: list[int],
+        rng: np.random.Generator,
+        global_genes: Sequence[Gene],
+    ) -> None:
+        """Change one uniformly chosen gene of the active layers or of ``globals_``, in place.
+
+        Ordered genes step to a neighbouring choice; the others are resampled.
+        """
+        n_slot = len(layers) * self._slot_width
+        k = int(rng.integers(n_slot + len(globals_)))
+        if k < n_slot:
+            i, j = divmod(k, self._slot_width)
+            layer = list(layers[i])
+            layer[j] = self._step(self.slot_genes[j], layer[j], rng)
+            layers[i] = tuple(layer)
+        else:
+            j = k - n_slot
+            globals_[j] = self._step(global_genes[j], globals_[j], rng)
 
     @staticmethod
     def _step(gene: Gene, value: int, rng: np.random.Generator) -> int:

@@ -291,16 +291,7 @@ class RNNSpace(LayeredSpace):
                     (s - (s > at), t - (t > at), d) for s, t, d in conns if at not in (s, t)
                 ]
             elif op == "change":
-                n_slot = len(layers) * self._slot_width
-                k = int(rng.integers(n_slot + len(globals_)))
-                if k < n_slot:
-                    i, j = divmod(k, self._slot_width)
-                    layer = list(new_layers[i])
-                    layer[j] = self._step(self.slot_genes[j], layer[j], rng)
-                    new_layers[i] = tuple(layer)
-                else:
-                    j = k - n_slot
-                    new_globals[j] = self._step(self.base_globals[j], new_globals[j], rng)
+                self.change_one_gene(new_layers, new_globals, rng, self.base_globals)
             elif op == "add_connection":
                 new_conns.append(self.random_connection(len(layers), rng))
             elif op == "remove_connection":
