@@ -8,11 +8,10 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from darwin_bench.spaces import SearchSpace
-from envs.core import Listener, SearchCore
+from envs.core import CoreHelpers, SearchCore
 
 
-class BuilderEnv(gym.Env[np.ndarray, np.int64]):
+class BuilderEnv(CoreHelpers, gym.Env[np.ndarray, np.int64]):
     """Choose the genes of a genome one at a time; the finished network is evaluated.
 
     Derived generically from any discrete search space. An episode builds one network: each
@@ -39,24 +38,6 @@ class BuilderEnv(gym.Env[np.ndarray, np.int64]):
         self.observation_space = spaces.MultiDiscrete(nvec + 1)
         self._prefix: list[int] = []
         self._run_started = False
-
-    @property
-    def search_space(self) -> SearchSpace:
-        """The search space being built."""
-        return self.core.space
-
-    @property
-    def budget_left(self) -> int:
-        """Evaluations left in the current run."""
-        return self.core.budget_left
-
-    def close(self) -> None:
-        """Release the core's worker processes and cache connection."""
-        self.core.close()
-
-    def add_listener(self, listener: Listener) -> None:
-        """Call ``listener(evaluation)`` after every evaluation."""
-        self.core.listeners.append(listener)
 
     def action_masks(self) -> np.ndarray:
         """Boolean mask of the valid choices for the next gene."""

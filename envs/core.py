@@ -266,3 +266,32 @@ class SearchCore:
             self.budget_used / self.budget,
         ]
         return np.clip(np.array(values, dtype=np.float32), -OBS_BOUND, OBS_BOUND)
+
+
+class CoreHelpers:
+    """The public helpers every darwin_bench env offers agents, read from its ``core``."""
+
+    core: SearchCore
+
+    @property
+    def search_space(self) -> SearchSpace:
+        """The search space whose genomes the env evaluates."""
+        return self.core.space
+
+    @property
+    def budget(self) -> int:
+        """Evaluations per run."""
+        return self.core.budget
+
+    @property
+    def budget_left(self) -> int:
+        """Evaluations left in the current run."""
+        return self.core.budget_left
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(evaluation)`` after every evaluation (e.g. a run log's ``append``)."""
+        self.core.listeners.append(listener)
+
+    def close(self, **kwargs: Any) -> None:
+        """Release the core's worker processes and cache connection."""
+        self.core.close()

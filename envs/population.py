@@ -8,11 +8,10 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from darwin_bench.spaces import SearchSpace
-from envs.core import Listener, SearchCore, observation_box
+from envs.core import CoreHelpers, SearchCore, observation_box
 
 
-class PopulationEnv(VectorEnv):
+class PopulationEnv(VectorEnv, CoreHelpers):
     """``num_envs`` proposal slots sharing one run and one budget.
 
     Made with ``gym.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point")``. A step
@@ -37,20 +36,6 @@ class PopulationEnv(VectorEnv):
         self._best: float | None = None
         self._needs_reset = True
         self._run_rng: np.random.Generator | None = None
-
-    @property
-    def search_space(self) -> SearchSpace:
-        """The search space whose genomes are the actions."""
-        return self.core.space
-
-    @property
-    def budget_left(self) -> int:
-        """Evaluations left in the current run."""
-        return self.core.budget_left
-
-    def add_listener(self, listener: Listener) -> None:
-        """Call ``listener(evaluation)`` after every evaluation."""
-        self.core.listeners.append(listener)
 
     def _start(self, seed: int | None) -> tuple[np.ndarray, dict[str, Any]]:
         if seed is not None or self._run_rng is None:
@@ -100,6 +85,6 @@ class PopulationEnv(VectorEnv):
             batch_info[key] = [inf[key] for inf in infos] + [None] * (n - k)
         return obs, rewards, np.zeros(n, dtype=bool), truncated, batch_info
 
-    def close(self, **kwargs: Any) -> None:
+    def close_extras(self, **kwargs: Any) -> None:
         """Release the core's worker processes and cache connection."""
         self.core.close()

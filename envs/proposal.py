@@ -9,11 +9,10 @@ import gymnasium as gym
 import numpy as np
 
 from darwin_bench.evaluation import Evaluation
-from darwin_bench.spaces import SearchSpace
-from envs.core import Listener, SearchCore, observation_box
+from envs.core import CoreHelpers, SearchCore, observation_box
 
 
-class ProposalEnv(gym.Env[np.ndarray, np.ndarray]):
+class ProposalEnv(CoreHelpers, gym.Env[np.ndarray, np.ndarray]):
     """Propose a network (a genome of the search space); get it trained, costed and rewarded.
 
     An episode is one search run: ``reset(seed=...)`` starts a run with that seed and a fresh
@@ -36,29 +35,6 @@ class ProposalEnv(gym.Env[np.ndarray, np.ndarray]):
         self._best = 0.0
         self._started = False
         self._fidelity: dict[str, int] = {}
-
-    @property
-    def search_space(self) -> SearchSpace:
-        """The search space whose genomes are the actions."""
-        return self.core.space
-
-    @property
-    def budget(self) -> int:
-        """Evaluations per run."""
-        return self.core.budget
-
-    @property
-    def budget_left(self) -> int:
-        """Evaluations left in the current run."""
-        return self.core.budget_left
-
-    def close(self) -> None:
-        """Release the core's worker processes and cache connection."""
-        self.core.close()
-
-    def add_listener(self, listener: Listener) -> None:
-        """Call ``listener(evaluation)`` after every evaluation (e.g. a run log's ``append``)."""
-        self.core.listeners.append(listener)
 
     @property
     def fidelity(self) -> dict[str, int]:
