@@ -80,6 +80,8 @@ def main(args: argparse.Namespace) -> int:
     from envs.registration import get_entry
 
     console = Console()
+    if not console.is_terminal:  # files and pipes: wide enough for the summary table
+        console = Console(width=max(console.width, 110))
     kwargs = env_kwargs(args)
     agent_config = json_dict("--agent-config", args.agent_config)
     args.env = resolve_env(args.env)  # loads a plug-in named as PLUGIN:ID first
