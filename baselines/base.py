@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import gymnasium as gym
 from gymnasium.vector import VectorEnv
 
+from baselines.config import Config
+
 
 @dataclass
-class AgentConfig:
+class AgentConfig(Config):
     """Base of agent configs (each agent documents its own fields)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serializable settings."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> AgentConfig:
-        """Build a config, refusing unknown keys.
-
-        Raises:
-            ValueError: naming an unknown key and the allowed ones.
-        """
-        data = dict(data or {})
-        names = [f.name for f in fields(cls)]
-        unknown = [k for k in data if k not in names]
-        if unknown:
-            raise ValueError(f"agent config key(s) {unknown} unknown; allowed: {names}")
-        return cls(**data)
 
 
 class EnvFactory:
