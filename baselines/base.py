@@ -22,19 +22,25 @@ class EnvFactory:
 
     Agents get one of these instead of an env so that they can choose the form they need:
     :meth:`make` for a single env, :meth:`make_vec` for a population env.
+
+    Args:
+        env_id: the registered env id.
+        env_kwargs: its kwargs.
+        recorders: framework callbacks (the run log's ``append``, progress bars) that get every
+            full evaluation record, test metrics included; never handed to agents.
     """
 
-    def __init__(self, env_id: str, env_kwargs: dict[str, Any], listeners: list[Any]) -> None:
+    def __init__(self, env_id: str, env_kwargs: dict[str, Any], recorders: list[Any]) -> None:
         self.env_id = env_id
         self.env_kwargs = dict(env_kwargs)
-        self.listeners = list(listeners)
+        self.recorders = list(recorders)
         self.preload: list[Any] = []
 
     def _attach(self, unwrapped: Any) -> None:
         for evaluation in self.preload:
             unwrapped.core.evaluator.cache.put(evaluation)
-        for listener in self.listeners:
-            unwrapped.add_listener(listener)
+        for recorder in self.recorders:
+            unwrapped.core.add_recorder(recorder)
 
     def make(self) -> gym.Env:
         """A single env (proposal or builder form, as registered)."""

@@ -222,7 +222,7 @@ def accuracy_cost_points(records: Sequence[RunRecord], cost: str) -> list[tuple[
     seen: dict[str, tuple[float, float]] = {}
     for record in records:
         for e in record.evaluations:
-            accuracy = e.metrics.get("test_accuracy")
+            accuracy = e.test_metrics.get("test_accuracy")
             if e.ok and accuracy is not None and cost in e.costs:
                 seen.setdefault(e.evaluation_id, (float(accuracy), float(e.costs[cost])))
     return list(seen.values())

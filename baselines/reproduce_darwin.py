@@ -59,12 +59,13 @@ Masks = list[np.ndarray]
 Pruner = Callable[[Masks, list[np.ndarray], int, np.random.Generator], Masks]
 
 
-def _row(generation: int, info: dict[str, Any]) -> dict[str, Any]:
+def _row(generation: int, info: dict[str, Any], test_metrics: dict[str, float]) -> dict[str, Any]:
+    """A generation's row from its step ``info`` and its record's test metrics."""
     return {
         "generation": generation,
         "synapses": int(info["costs"]["synapses"]),
         "clusters": int(info["metrics"]["clusters"]),
-        "test_accuracy": round(float(info["metrics"]["test_accuracy"]), 4),
+        "test_accuracy": round(float(test_metrics["test_accuracy"]), 4),
         "latency_ms": round(float(info["costs"]["latency_ms"]), 4),
         "mask_synapses": int(info["metrics"]["mask_synapses"]),
         "val_accuracy": round(float(info["metrics"]["accuracy"]), 4),
@@ -77,11 +78,12 @@ def _ancestor_row(env: Any) -> dict[str, Any]:
     model = core.task.build(space.decode(space.full()))
     costs = measure_costs(model, core.task.example_input(1), CostConfig())
     metrics = env.unwrapped.ancestor_metrics()
+    test_metrics = core.task.ancestor_test_metrics()
     return {
         "generation": 0,
         "synapses": int(costs["synapses"]),
         "clusters": int(sum(space.hidden)),
-        "test_accuracy": round(float(metrics["test_accuracy"]), 4),
+        "test_accuracy": round(float(test_metrics["test_accuracy"]), 4),
         "latency_ms": round(float(costs["latency_ms"]), 4),
         "mask_synapses": int(space.size),
         "val_accuracy": round(float(metrics["accuracy"]), 4),
@@ -184,6 +186,8 @@ def run_baseline(
     stage_epochs = epochs if pruner in STOCHASTIC else epochs * candidates
     env = gym.make(ENV_ID, budget=len(counts) * draws, epochs=stage_epochs)
     unwrapped: Any = env.unwrapped
+    records: dict[str, Any] = {}
+    unwrapped.core.add_recorder(lambda e: records.setdefault(e.evaluation_id, e))
     space = unwrapped.search_space
     env.reset(seed=seed)
     rng = np.random.default_rng(seed)
@@ -202,7 +206,7 @@ def run_baseline(
         assert best is not None
         _, masks, info = best
         weights = [w for w, _ in unwrapped.trained_weights(info["evaluation_id"])]
-        rows.append(_row(generation, info))
+        rows.append(_row(generation, info, records[info["evaluation_id"]].test_metrics))
     env.close()
     return rows
 
@@ -231,8 +235,12 @@ def run_evolution(options: dict[str, Any], seed: int) -> tuple[list[dict[str, An
             made.append(env)
             return env
 
-    agent.run(_Keep(ENV_ID, kwargs, []), seed)
-    rows = [_row(g.generation, g.info) for g in agent.generations[1:]]
+    records: dict[str, Any] = {}
+    agent.run(_Keep(ENV_ID, kwargs, [lambda e: records.setdefault(e.evaluation_id, e)]), seed)
+    rows = [
+        _row(g.generation, g.info, records[str(g.evaluation_id)].test_metrics)
+        for g in agent.generations[1:]
+    ]
     return rows, made[0]
 
 

@@ -160,7 +160,7 @@ def reproduce(*, out: Path, seed: int, options: dict[str, Any]) -> dict[str, Any
     results = {"specialized": winner, "large": large, "large_short": short}
     rows = {
         name: {
-            "test_error": 100.0 * (1.0 - r.metrics["test_accuracy"]),
+            "test_error": 100.0 * (1.0 - r.test_metrics["test_accuracy"]),
             "val_error": 100.0 * (1.0 - r.metrics["accuracy"]),
             "params": float(count_params(r.model)),
             "latency_ms": latency[name],
@@ -179,7 +179,9 @@ def reproduce(*, out: Path, seed: int, options: dict[str, Any]) -> dict[str, Any
             / max(big["test_error"], 1e-9),
         }
 
-    points = [(e.costs["params"], 100.0 * (1.0 - e.metrics["test_accuracy"])) for e in evaluations]
+    points = [
+        (e.costs["params"], 100.0 * (1.0 - e.test_metrics["test_accuracy"])) for e in evaluations
+    ]
     plot = _plot(out / "specialization.png", points, rows)
     return {
         **compare("large"),
@@ -188,8 +190,9 @@ def reproduce(*, out: Path, seed: int, options: dict[str, Any]) -> dict[str, Any
             **rows["specialized"],
             "hidden": hidden,
             "keep": best.architecture["extra"]["keep"],
-            "refit_test_error_logged": 100.0 * (1.0 - best.metrics["test_accuracy"]),
-            "reproduced_exactly": winner.metrics["test_accuracy"] == best.metrics["test_accuracy"],
+            "refit_test_error_logged": 100.0 * (1.0 - best.test_metrics["test_accuracy"]),
+            "reproduced_exactly": winner.test_metrics["test_accuracy"]
+            == best.test_metrics["test_accuracy"],
         },
         "large": {
             **rows["large"],

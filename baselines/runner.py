@@ -80,6 +80,9 @@ def run_agent(
     agent runs again from the start with the same seed, so it ends exactly where an
     uninterrupted run ends, without retraining what was already done.
 
+    ``on_evaluation`` (e.g. a progress bar) is called with every full evaluation record, as
+    the run log is; it is framework code, never handed to the agent.
+
     Raises:
         ValueError: for an unknown agent or env, a non-positive budget, or an agent that does
             not work on the env's form (the message lists the envs it supports).
@@ -116,10 +119,10 @@ def run_agent(
     }
     start = time.perf_counter()
     with RunLog(path, header, cost=core.reward.cost) as log:
-        listeners: list[Callable[[Evaluation], None]] = [log.append]
+        recorders: list[Callable[[Evaluation], None]] = [log.append]
         if on_evaluation is not None:
-            listeners.append(on_evaluation)
-        envs = EnvFactory(env_id, kwargs, listeners)
+            recorders.append(on_evaluation)
+        envs = EnvFactory(env_id, kwargs, recorders)
         envs.preload = previous
         instance.run(envs, seed)
         log.close(seconds=time.perf_counter() - start)

@@ -104,7 +104,7 @@ def summarize_run(record: RunRecord) -> RunSummary:
     budget = int(record.header["budget"])
     curve = best_so_far_curve([e.reward for e in record.evaluations], budget)
     incumbent = (record.footer or {}).get("incumbent") or {}
-    test = incumbent.get("metrics", {}).get("test_accuracy")
+    test = (incumbent.get("test_metrics") or {}).get("test_accuracy")
     return RunSummary(
         agent=str(record.header.get("agent", "?")),
         seed=int(record.header.get("seed", 0)),

@@ -4,6 +4,10 @@ Line 1 is the header (versions, env id and kwargs, agent and config, seed, budge
 machine); then one line per evaluation; the last line is the footer (incumbent and Pareto
 front of score vs cost). Every line is flushed and fsynced as it is written, so a killed run
 leaves a readable log of everything it finished.
+
+Format ``darwin_bench.runlog/2`` keeps test metrics apart (``test_metrics`` of every evaluation,
+of the footer's incumbent and of its Pareto entries). :func:`read_runlog` also reads
+``darwin_bench.runlog/1`` logs, whose ``test_*`` metrics it moves into ``test_metrics``.
 """
 
 from __future__ import annotations
@@ -18,10 +22,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from darwin_bench.evaluation.record import Evaluation
+from darwin_bench.metrics import split_test_metrics
 from darwin_bench.pareto import pareto_front
 from darwin_bench.version import __version__
 
-FORMAT = "darwin_bench.runlog/1"
+FORMAT = "darwin_bench.runlog/2"
+#: Formats :func:`read_runlog` reads (``/1`` kept test metrics inside ``metrics``).
+READABLE_FORMATS = ("darwin_bench.runlog/1", FORMAT)
 
 
 def machine_info() -> dict[str, Any]:
@@ -59,7 +66,7 @@ def summarize(evaluations: list[Evaluation], cost: str) -> dict[str, Any]:
             "step": items[i].step,
             "score": points[i][0],
             "cost": points[i][1],
-            "test_accuracy": items[i].metrics.get("test_accuracy"),
+            "test_metrics": items[i].test_metrics,
         }
         for i in pareto_front(points)
     ]
@@ -70,6 +77,7 @@ def summarize(evaluations: list[Evaluation], cost: str) -> dict[str, Any]:
             "step": best.step,
             "reward": best.reward,
             "metrics": best.metrics,
+            "test_metrics": best.test_metrics,
             "costs": best.costs,
             "architecture": best.architecture,
         },
@@ -101,7 +109,7 @@ class RunLog:
         self.evaluations: list[Evaluation] = []
         if append and self.path.exists():
             existing = read_runlog(self.path)
-            self.header = existing.header
+            self.header = {**existing.header, "format": FORMAT}  # rewritten in this format
             self.evaluations = list(existing.evaluations)
             # Rewrite without a torn last line or an old footer, then continue appending.
             tmp = self.path.with_suffix(self.path.suffix + ".tmp")
@@ -171,10 +179,11 @@ class RunRecord:
 
 
 def read_runlog(path: str | Path) -> RunRecord:
-    """Parse a run log. A truncated last line (a killed run) is ignored.
+    """Parse a run log (format ``/2``, or ``/1`` brought to ``/2``). A truncated last line (a
+    killed run) is ignored.
 
     Raises:
-        ValueError: when the file is not a darwin_bench run log.
+        ValueError: when the file is not a darwin_bench run log in a format this version reads.
     """
     path = Path(path)
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -188,10 +197,34 @@ def read_runlog(path: str | Path) -> RunRecord:
             raise ValueError(f"{path}:{n + 1} is not valid JSON") from None
     if not records or records[0].get("type") != "header":
         raise ValueError(f"{path} is not a darwin_bench run log (no header line)")
+    fmt = records[0].get("format")
+    if fmt not in READABLE_FORMATS:
+        raise ValueError(
+            f"{path}: run log format {fmt!r} is not one this version reads; "
+            f"allowed: {', '.join(READABLE_FORMATS)}"
+        )
     run = RunRecord(path, records[0])
     for record in records[1:]:
         if record.get("type") == "evaluation":
-            run.evaluations.append(Evaluation.from_dict(record))
+            run.evaluations.append(Evaluation.from_dict(record))  # moves /1 test metrics
         elif record.get("type") == "footer":
-            run.footer = record
+            run.footer = _upgrade_footer(record)
     return run
+
+
+def _upgrade_footer(footer: dict[str, Any]) -> dict[str, Any]:
+    """A ``/1`` footer in ``/2`` form: test metrics out of the incumbent's ``metrics`` and the
+    Pareto entries' ``test_accuracy`` into ``test_metrics`` (a ``/2`` footer is unchanged)."""
+    incumbent = footer.get("incumbent")
+    if incumbent and "test_metrics" not in incumbent:
+        metrics, test = split_test_metrics(incumbent.get("metrics") or {})
+        footer["incumbent"] = {**incumbent, "metrics": metrics, "test_metrics": test}
+    front = []
+    for entry in footer.get("pareto_front") or []:
+        if "test_metrics" not in entry:
+            entry = dict(entry)
+            accuracy = entry.pop("test_accuracy", None)
+            entry["test_metrics"] = {} if accuracy is None else {"test_accuracy": accuracy}
+        front.append(entry)
+    footer["pareto_front"] = front
+    return footer

@@ -128,6 +128,7 @@ class SearchCore:
             executor=ProcessPool(workers) if workers > 1 else serial,
         )
         self.listeners: list[Listener] = []
+        self.recorders: list[Listener] = []
         self.budget_used = 0
         self.run_seed = 0
 
@@ -175,10 +176,20 @@ class SearchCore:
         """The training seed of an architecture in this run (independent of order and worker)."""
         return derive_seed(self.run_seed, architecture_hash)
 
+    def add_recorder(self, recorder: Listener) -> None:
+        """Framework only (run logs, reports): call ``recorder(evaluation)`` with every full
+        record, test metrics included. Agents use :meth:`CoreHelpers.add_listener`, which gets
+        :meth:`Evaluation.public` copies.
+        """
+        self.recorders.append(recorder)
+
     def evaluate(
         self, genomes: Sequence[Any], fidelity: Mapping[str, int] | None = None
     ) -> list[Evaluation]:
         """Decode, evaluate and reward genomes as one population; spends one budget unit each.
+
+        Returns the full records (test metrics included): env code turns them into agent-safe
+        infos with :meth:`info`.
 
         Args:
             genomes: the genomes to evaluate.
@@ -203,8 +214,10 @@ class SearchCore:
             evaluation.step = self.budget_used
             self.budget_used += 1
             self.on_evaluated(genome, request, evaluation)
+            for recorder in self.recorders:
+                recorder(evaluation)
             for listener in self.listeners:
-                listener(evaluation)
+                listener(evaluation.public())
         return evaluations
 
     def request_for(self, genome: np.ndarray, fidelity: Mapping[str, int]) -> EvalRequest:
@@ -225,7 +238,8 @@ class SearchCore:
         evaluation.objectives = self.reward.objectives(score, evaluation.costs)
 
     def info(self, evaluation: Evaluation) -> dict[str, Any]:
-        """The ``info`` dict of a step that evaluated a network."""
+        """The ``info`` dict of a step that evaluated a network, as agents see it: validation
+        metrics only, and ``evaluation`` is an :meth:`Evaluation.public` copy."""
         return {
             "metrics": dict(evaluation.metrics),
             "costs": dict(evaluation.costs),
@@ -241,7 +255,7 @@ class SearchCore:
             "objectives": dict(evaluation.objectives),
             "seed": evaluation.seed,
             "fidelity": dict(evaluation.fidelity),
-            "evaluation": evaluation,
+            "evaluation": evaluation.public(),
         }
 
     def describe(self) -> dict[str, Any]:
@@ -289,7 +303,8 @@ class CoreHelpers:
         return self.core.budget_left
 
     def add_listener(self, listener: Listener) -> None:
-        """Call ``listener(evaluation)`` after every evaluation (e.g. a run log's ``append``)."""
+        """Call ``listener(evaluation)`` after every evaluation, with an
+        :meth:`~darwin_bench.evaluation.Evaluation.public` copy (no test metrics)."""
         self.core.listeners.append(listener)
 
     def close(self, **kwargs: Any) -> None:

@@ -142,7 +142,7 @@ class SynapseEnv(ProposalEnv):
         return self.core.ancestor_task.ancestor_weights()  # type: ignore[attr-defined]
 
     def ancestor_metrics(self) -> dict[str, float]:
-        """The ancestor's validation ``accuracy`` and ``test_accuracy``."""
+        """The ancestor's validation metrics (e.g. ``accuracy``; no test metrics)."""
         return self.core.ancestor_task.ancestor_metrics()  # type: ignore[attr-defined]
 
     def trained_weights(self, evaluation_id: str) -> list[Layer]:

@@ -16,7 +16,8 @@ def evaluation(i: int, score: float, cost: float, status: str = "ok") -> Evaluat
         seed=i,
         fidelity={"epochs": 1},
         status=status,  # type: ignore[arg-type]
-        metrics={"accuracy": score, "test_accuracy": score - 0.01},
+        metrics={"accuracy": score},
+        test_metrics={"test_accuracy": score - 0.01},
         costs={"flops": cost},
         reward=score - cost / 1000,
         objectives={"score": score, "cost": cost},
@@ -43,8 +44,56 @@ def test_round_trip(tmp_path) -> None:
     assert [e.to_dict() for e in run.evaluations] == [e.to_dict() for e in evals]
     assert run.footer == footer
     assert footer["incumbent"]["evaluation_id"] == "id0"  # reward 0.8 - 0.1
+    assert footer["incumbent"]["test_metrics"] == {"test_accuracy": pytest.approx(0.79)}
     assert [p["evaluation_id"] for p in footer["pareto_front"]] == ["id2", "id0", "id1"]
+    assert footer["pareto_front"][0]["test_metrics"] == {"test_accuracy": pytest.approx(0.69)}
     assert footer["failed"] == 1
+    assert run.header["format"] == "darwin_bench.runlog/2"
+
+
+def test_format_1_logs_are_read_with_test_metrics_moved(tmp_path) -> None:
+    """A log written before test metrics had their own field reads as a /2 log."""
+    old = evaluation(0, 0.8, 100).to_dict()
+    old["metrics"] = {"accuracy": 0.8, "test_accuracy": 0.79, "test_loss": 0.5}
+    del old["test_metrics"]
+    footer = {
+        "type": "footer",
+        "incumbent": {"evaluation_id": "id0", "metrics": dict(old["metrics"])},
+        "pareto_front": [{"evaluation_id": "id0", "score": 0.8, "test_accuracy": 0.79}],
+    }
+    lines = [{"type": "header", "format": "darwin_bench.runlog/1"}, {"type": "evaluation", **old}]
+    path = tmp_path / "v1.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in [*lines, footer]))
+    run = read_runlog(path)
+    (e,) = run.evaluations
+    assert e.metrics == {"accuracy": 0.8}
+    assert e.test_metrics == {"test_accuracy": 0.79, "test_loss": 0.5}
+    assert run.footer is not None
+    assert run.footer["incumbent"]["metrics"] == {"accuracy": 0.8}
+    assert run.footer["incumbent"]["test_metrics"] == {"test_accuracy": 0.79, "test_loss": 0.5}
+    assert run.footer["pareto_front"][0]["test_metrics"] == {"test_accuracy": 0.79}
+    assert "test_accuracy" not in run.footer["pareto_front"][0]
+
+
+def test_resuming_a_format_1_log_rewrites_it_as_format_2(tmp_path) -> None:
+    old = evaluation(0, 0.8, 100).to_dict()
+    old["metrics"] = {"accuracy": 0.8, "test_accuracy": 0.79}
+    del old["test_metrics"]
+    path = tmp_path / "v1.jsonl"
+    header = {"type": "header", "format": "darwin_bench.runlog/1", "seed": 0}
+    path.write_text(json.dumps(header) + "\n" + json.dumps({"type": "evaluation", **old}) + "\n")
+    RunLog(path, {"seed": 0}, cost="flops", append=True).close()
+    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    assert lines[0]["format"] == "darwin_bench.runlog/2"
+    assert lines[1]["metrics"] == {"accuracy": 0.8}
+    assert lines[1]["test_metrics"] == {"test_accuracy": 0.79}
+
+
+def test_unknown_format_is_refused(tmp_path) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"type": "header", "format": "darwin_bench.runlog/9"}\n')
+    with pytest.raises(ValueError, match="format 'darwin_bench.runlog/9' is not one"):
+        read_runlog(path)
 
 
 def test_every_line_is_on_disk_before_close(tmp_path) -> None:

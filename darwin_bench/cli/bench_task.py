@@ -46,8 +46,8 @@ def summarize(evaluations: list[Any], metric: str) -> dict[str, Any]:
         "metric": metric,
     }
     if ok:
-        for key in ok[0].metrics:
-            values = [e.metrics[key] for e in ok]
+        for key in {**ok[0].metrics, **ok[0].test_metrics}:
+            values = [{**e.metrics, **e.test_metrics}[key] for e in ok]
             out[key] = {"median": statistics.median(values), "min": min(values), "max": max(values)}
         for key in ("params", "flops", "latency_ms"):
             if key in ok[0].costs:
@@ -65,10 +65,11 @@ def main(args: argparse.Namespace) -> int:
     repeats = check_positive_int("repeats", args.repeats)
     env = darwin_bench.make(args.env, **{**env_kwargs(args), "budget": 1})
     genome = parse_genome(args.genome)
-    evaluations = []
+    evaluations: list[Any] = []
+    env.unwrapped.core.add_recorder(evaluations.append)  # full records: test metrics too
     for seed in range(repeats):
         env.reset(seed=seed)
-        evaluations.append(env.step(genome)[4]["evaluation"])
+        env.step(genome)
     core = env.unwrapped.core
     summary = summarize(evaluations, core.task.metric)
     summary.update(

@@ -36,9 +36,11 @@ def main(args: argparse.Namespace) -> int:
             f"evaluate needs a proposal env (one genome per step); {args.env} is a {entry.form} env"
         )
     env = darwin_bench.make(args.env, **{**env_kwargs(args), "budget": 1})
+    records: list[Any] = []
+    env.unwrapped.core.add_recorder(records.append)  # the full record: test metrics too
     env.reset(seed=args.seed)
-    _, reward, _, _, info = env.step(parse_genome(args.genome))
-    evaluation = info["evaluation"]
+    _, reward, _, _, _ = env.step(parse_genome(args.genome))
+    (evaluation,) = records
     if args.json:
         print(json.dumps(evaluation.to_dict(), indent=2))
         return 0
@@ -52,7 +54,7 @@ def main(args: argparse.Namespace) -> int:
         table.add_row(layer["type"], ", ".join(f"{k}={v}" for k, v in rest.items()))
     console.print(table)
     table = Table("metric", "value")
-    for key, value in evaluation.metrics.items():
+    for key, value in {**evaluation.metrics, **evaluation.test_metrics}.items():
         table.add_row(key, f"{value:.4f}")
     for key, value in evaluation.costs.items():
         table.add_row(key, f"{value:.4g}")

@@ -61,7 +61,7 @@ def summary_table(record: Any, top: int) -> Table:
             str(e.step),
             f"{e.reward:.4f}",
             f"{e.metrics.get(metric, 0):.4f}",
-            f"{e.metrics.get(f'test_{metric}', float('nan')):.4f}",
+            f"{e.test_metrics.get(f'test_{metric}', float('nan')):.4f}",
             f"{e.costs['params']:.0f}",
             f"{e.costs['flops']:.0f}",
             f"{e.costs.get('latency_ms', float('nan')):.4f}",

@@ -48,16 +48,19 @@ def is_deterministic_failure(reason: str) -> bool:
 def run_evaluation(task: Task, cost_config: CostConfig, job: tuple[str, EvalRequest]) -> Evaluation:
     """Train, score and cost one request (a module-level function, so workers can pickle it).
 
-    A training that raises or produces non-finite metrics becomes a ``failed`` evaluation with
-    the reason; its costs are measured on the untrained network. Divergence (a non-finite
-    loss or metric) is deterministic and cached; any other exception (a bug in a plug-in task,
-    running out of memory) is recorded but not cached, so a later run retries it.
+    A training that raises or produces non-finite (search-facing) metrics becomes a ``failed``
+    evaluation with the reason; its costs are measured on the untrained network. Divergence (a
+    non-finite loss or metric) is deterministic and cached; any other exception (a bug in a
+    plug-in task, running out of memory) is recorded but not cached, so a later run retries it.
+    Success and reward depend on search-facing metrics only: a non-finite test metric is left
+    out of ``test_metrics`` (reports show it as missing) and does not fail the evaluation.
     """
     key, request = job
     fidelity = task.check_fidelity(request.fidelity)
     start = time.perf_counter()
     status, reason = "ok", ""
     metrics: dict[str, float] = {}
+    test_metrics: dict[str, float] = {}
     train_seconds = 0.0
     model = None
     try:
@@ -66,6 +69,7 @@ def run_evaluation(task: Task, cost_config: CostConfig, job: tuple[str, EvalRequ
         if bad:
             raise FloatingPointError(f"non-finite metrics {bad}")
         metrics, model, train_seconds = dict(result.metrics), result.model, result.train_seconds
+        test_metrics = {k: v for k, v in result.test_metrics.items() if math.isfinite(v)}
     except Exception as exc:  # a failed evaluation, not a crashed search
         status, reason = "failed", f"{type(exc).__name__}: {exc}"
     if model is None:
@@ -80,6 +84,7 @@ def run_evaluation(task: Task, cost_config: CostConfig, job: tuple[str, EvalRequ
         status=status,  # type: ignore[arg-type]
         reason=reason,
         metrics={k: float(v) for k, v in metrics.items()},
+        test_metrics={k: float(v) for k, v in test_metrics.items()},
         costs={k: float(v) for k, v in costs.items()},
         train_seconds=train_seconds,
         wall_seconds=time.perf_counter() - start,

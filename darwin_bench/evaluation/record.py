@@ -1,9 +1,18 @@
-"""`Evaluation`: the record of one network's training, costing and reward."""
+"""`Evaluation`: the record of one network's training, costing and reward.
+
+A record holds what the search may see (``metrics``: validation metrics, training loss) and,
+apart, what it must never see (``test_metrics``: everything computed on test data). Agents get
+:meth:`Evaluation.public` copies, which carry no test metrics; run logs, reports and the
+leaderboard keep the full record.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
+
+from darwin_bench.metrics import split_test_metrics
 
 Status = Literal["ok", "failed"]
 
@@ -20,7 +29,10 @@ class Evaluation:
         fidelity: e.g. ``{"epochs": 20}``.
         status: ``"ok"`` or ``"failed"``.
         reason: why it failed (empty when ok).
-        metrics: e.g. ``accuracy`` (validation), ``test_accuracy``.
+        metrics: what the search may see: validation metrics (e.g. ``accuracy``,
+            ``val_loss``) and training ones (``train_loss``); never a ``test_`` key.
+        test_metrics: metrics on held-out test data (``test_accuracy``, ``test_loss``, ...),
+            for reports only; empty in the copies agents get (:meth:`public`).
         costs: e.g. ``params``, ``synapses``, ``flops``, ``latency_ms``.
         train_seconds: time spent training.
         wall_seconds: time the whole evaluation took when it ran (kept on cache hits).
@@ -37,6 +49,7 @@ class Evaluation:
     status: Status = "ok"
     reason: str = ""
     metrics: dict[str, float] = field(default_factory=dict)
+    test_metrics: dict[str, float] = field(default_factory=dict)
     costs: dict[str, float] = field(default_factory=dict)
     train_seconds: float = 0.0
     wall_seconds: float = 0.0
@@ -50,12 +63,25 @@ class Evaluation:
         """True when the evaluation succeeded."""
         return self.status == "ok"
 
+    def public(self) -> Evaluation:
+        """A deep copy without test metrics: what agents (env infos, listeners) get."""
+        return dataclasses.replace(Evaluation.from_dict(self.to_dict()), test_metrics={})
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-serializable dict (inverse of :meth:`from_dict`)."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Evaluation:
-        """Rebuild a record, ignoring keys it does not know (e.g. a run log's ``type``)."""
+        """Rebuild a record, ignoring keys it does not know (e.g. a run log's ``type``).
+
+        Records written before test metrics had their own field (run log format
+        ``darwin_bench.runlog/1``, old caches) kept ``test_*`` keys in ``metrics``; they are
+        moved to ``test_metrics``.
+        """
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        kwargs = {k: v for k, v in data.items() if k in names}
+        metrics, legacy = split_test_metrics(dict(kwargs.get("metrics") or {}))
+        kwargs["metrics"] = metrics
+        kwargs["test_metrics"] = {**legacy, **dict(kwargs.get("test_metrics") or {})}
+        return cls(**kwargs)

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from darwin_bench.architecture import Architecture
+from darwin_bench.metrics import TEST_PREFIX
 from darwin_bench.validation import check_positive_int
 
 
@@ -23,15 +24,37 @@ class TaskResult:
     """What :meth:`Task.fit` returns.
 
     Attributes:
-        metrics: search-facing and reporting metrics (e.g. ``accuracy``, ``test_accuracy``).
+        metrics: what the search may see: validation metrics (the task's :attr:`Task.metric`
+            among them) and training ones such as ``train_loss``. No key starts with ``test_``.
         model: the trained module (costs are measured on it).
         train_seconds: wall time spent training.
+        details: facts about the training run for callers of :meth:`Task.fit` and tests
+            (e.g. ``epochs``, ``train_size``, episode ``returns``); JSON-able values. They are
+            not part of the evaluation record.
+        test_metrics: metrics on the held-out test split (``test_accuracy``, ``test_loss``,
+            ...); every key starts with ``test_``. Recorded in run logs, never shown to agents.
+
+    Raises:
+        ValueError: when a ``metrics`` key starts with ``test_`` or a ``test_metrics`` key does
+            not.
     """
 
     metrics: dict[str, float]
     model: nn.Module
     train_seconds: float
     details: dict[str, Any] = field(default_factory=dict)
+    test_metrics: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        leaked = sorted(k for k in self.metrics if k.startswith(TEST_PREFIX))
+        if leaked:
+            raise ValueError(
+                f"metrics {leaked} are test metrics: return them in test_metrics (the search "
+                "must never see test data)"
+            )
+        misnamed = sorted(k for k in self.test_metrics if not k.startswith(TEST_PREFIX))
+        if misnamed:
+            raise ValueError(f"test_metrics keys must start with {TEST_PREFIX!r}; got {misnamed}")
 
 
 class Task(ABC):

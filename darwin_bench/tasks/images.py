@@ -170,11 +170,11 @@ class ImageTask(ClassificationTask):
                 seed=seed,
                 config=self.train_config,
             )
-            metrics = classification_metrics(
+            metrics, test_metrics = classification_metrics(
                 model, history, (self.x_val, self.y_val), (self.x_test, self.y_test), _evaluate
             )
         details = {"epochs": epochs, "train_size": n}
-        return TaskResult(metrics, model, time.perf_counter() - start, details)
+        return TaskResult(metrics, model, time.perf_counter() - start, details, test_metrics)
 
 
 def _evaluate(

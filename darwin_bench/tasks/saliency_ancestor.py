@@ -28,6 +28,7 @@ from torch import nn
 from torch.nn.utils import prune
 
 from darwin_bench.architecture import Architecture, content_hash
+from darwin_bench.metrics import split_test_metrics
 from darwin_bench.models.fcn import build_fcn
 from darwin_bench.seeding import torch_determinism
 from darwin_bench.spaces.fcn_synapses import FCNSynapseSpace, conv_layers
@@ -133,8 +134,8 @@ class SaliencyAncestorTask(SaliencyTask):
             with torch_determinism(seed, self.threads):
                 model = build_fcn(self.space.ancestor)
                 self.train(model, seed=seed, epochs=self.ancestor_settings["epochs"])
-                metrics = self.evaluate(model)
-            _ANCESTORS[key] = (_state(model), metrics)
+                metrics, test_metrics = self.evaluate(model)
+            _ANCESTORS[key] = (_state(model), {**metrics, **test_metrics})
         return _ANCESTORS[key]
 
     def ancestor_weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -142,8 +143,12 @@ class SaliencyAncestorTask(SaliencyTask):
         return _strengths(self._ancestor()[0])
 
     def ancestor_metrics(self) -> dict[str, float]:
-        """The trained ancestor's validation and test metrics (``f_beta``, ``mae``, ...)."""
-        return dict(self._ancestor()[1])
+        """The trained ancestor's validation metrics (``f_beta``, ``mae``, ``val_loss``)."""
+        return split_test_metrics(self._ancestor()[1])[0]
+
+    def ancestor_test_metrics(self) -> dict[str, float]:
+        """The trained ancestor's test metrics, for reports (never for the search)."""
+        return split_test_metrics(self._ancestor()[1])[1]
 
     # ------------------------------------------------------------------ lineage
     def remember(self, architecture: Architecture) -> None:
@@ -205,13 +210,14 @@ class SaliencyAncestorTask(SaliencyTask):
         with torch_determinism(seed, self.threads):
             model = masked_fcn(self.space.ancestor, initial, masks)
             history = self.train(model, seed=seed, epochs=epochs)
-            metrics = self.evaluate(model)
+            metrics, test_metrics = self.evaluate(model)
         self._weights[self._key(architecture, seed, epochs)] = _state(model)
         while len(self._weights) > KEEP_WEIGHTS:
             self._weights.popitem(last=False)
         metrics["train_loss"] = history[-1]
         metrics["mask_synapses"] = float(sum(int(m.sum()) for m in masks))
-        return TaskResult(metrics, model, time.perf_counter() - start, {"epochs": epochs})
+        seconds = time.perf_counter() - start
+        return TaskResult(metrics, model, seconds, {"epochs": epochs}, test_metrics)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickles (for worker processes) leave the trained weights behind."""

@@ -242,11 +242,12 @@ class SpecializationTask(Task):
             history = train_classifier(
                 model, t.x_train, t.y_train, epochs=epochs, seed=seed, config=self.finetune
             )
-            metrics = classification_metrics(
+            metrics, test_metrics = classification_metrics(
                 model, history, (t.x_val, t.y_val), (t.x_test, t.y_test)
             )
         metrics["refit_accuracy"] = refit_acc
-        return TaskResult(metrics, model, time.perf_counter() - start, {"epochs": epochs})
+        seconds = time.perf_counter() - start
+        return TaskResult(metrics, model, seconds, {"epochs": epochs}, test_metrics)
 
 
 def digits_specialization(**kwargs: Any) -> SpecializationTask:

@@ -25,7 +25,7 @@ class CountingFactory(EnvFactory):
         self.calls: list[int] = []
         self.forms: list[str] = []
         self.rewards: list[float] = []
-        self.listeners.append(lambda e: self.rewards.append(float(e.reward)))
+        self.recorders.append(lambda e: self.rewards.append(float(e.reward)))
 
     def _count(self, env: Any, form: str) -> Any:
         evaluator = env.unwrapped.core.evaluator

@@ -75,7 +75,7 @@ def test_fit_refits_the_output_and_is_deterministic(task, space) -> None:
     second = task.fit(architecture, seed=3, fidelity={"epochs": 1})
     assert first.metrics == second.metrics
     assert first.metrics["refit_accuracy"] > 0.5  # base trained on 5 classes, head refit on 10
-    assert first.metrics["test_accuracy"] > 0.5
+    assert first.test_metrics["test_accuracy"] > 0.5
 
 
 def test_ga_specialization_starts_from_the_base(tmp_path: Path) -> None:
