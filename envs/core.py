@@ -11,7 +11,6 @@ import numpy as np
 from gymnasium import spaces
 
 from darwin_bench.costs import CostConfig, LatencyConfig, cost_kind, cost_kinds, parse_cost
-from darwin_bench.costs.targets import reference_target
 from darwin_bench.evaluation import EvalRequest, Evaluation, Evaluator, SQLiteCache
 from darwin_bench.evaluation.executors import ProcessPool, serial
 from darwin_bench.rewards import REWARDS, Reward
@@ -19,6 +18,7 @@ from darwin_bench.seeding import derive_seed
 from darwin_bench.spaces import SearchSpace, make_space
 from darwin_bench.tasks import Task
 from darwin_bench.validation import check_choice, check_positive_float, check_positive_int
+from envs.targets import reference_target
 from envs.tasks import make_task
 
 Listener = Callable[[Evaluation], None]
@@ -44,7 +44,7 @@ class SearchCore:
         cost: the cost the reward trades against: a name of :data:`darwin_bench.costs.COSTS`
             or a modeled ``"<cost>@<device>"``, e.g. ``"latency_ms@raspberry-pi-4"``.
         target: the cost target; default: the task's default target for that cost, else the
-            median cost of the space's networks (:mod:`darwin_bench.costs.targets`).
+            median cost of the space's networks (:mod:`envs.targets`).
         costs: further costs reported as objectives (and rewarded by ``reward="multi"``).
         targets: targets of ``costs`` by name (same defaults as ``target``).
         reward_kwargs: reward parameters, e.g. ``{"weight": 0.2}``.

@@ -22,7 +22,6 @@ from torch import nn
 from darwin_bench.architecture import content_hash
 from darwin_bench.costs.counts import (
     count_clusters,
-    count_flops,
     count_params,
     count_synapses,
     model_bytes,
@@ -39,7 +38,7 @@ from darwin_bench.costs.energy import energy_mj
 from darwin_bench.costs.latency import LatencyConfig, measure_latency_ms
 from darwin_bench.costs.predictor import HostPredictor
 from darwin_bench.costs.roofline import compacted, roofline_latency_ms
-from darwin_bench.costs.trace import Workload, trace_workload
+from darwin_bench.costs.trace import Workload, count_flops, trace_workload
 
 #: Cost names every env can use, with what they mean (exact or measured on this host).
 COSTS: dict[str, str] = {

@@ -1,4 +1,7 @@
-"""Exact counts: parameters, synapses (non-zero weights), clusters, FLOPs and model bytes."""
+"""Exact counts: parameters, synapses (non-zero weights), clusters and model bytes.
+
+FLOPs come from a traced forward pass: :func:`darwin_bench.costs.trace.count_flops`.
+"""
 
 from __future__ import annotations
 
@@ -94,15 +97,3 @@ def model_bytes(model: nn.Module) -> dict[str, int]:
     """Dense size of all parameters per dtype: ``{"fp32": ..., "fp16": ..., "int8": ...}``."""
     n = count_params(model)
     return {dtype: n * size for dtype, size in DTYPE_BYTES.items()}
-
-
-def count_flops(model: nn.Module, example: torch.Tensor) -> int:
-    """FLOPs of one forward pass over ``example`` (a batch), from ``torch.utils.flop_counter``.
-
-    A multiply-accumulate counts as 2 FLOPs; dense operators only (matmul, convolution), as
-    torch's counter defines them. Fused recurrent modules (``nn.RNN``/``GRU``/``LSTM``), which
-    the counter does not see, are counted analytically with every time step.
-    """
-    from darwin_bench.costs.trace import trace_workload  # trace builds on this module
-
-    return round(trace_workload(model, example).flops)

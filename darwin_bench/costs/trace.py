@@ -176,6 +176,16 @@ def _rnn_flops(module: nn.Module, inputs: tuple[Any, ...]) -> float:
     return total
 
 
+def count_flops(model: nn.Module, example: torch.Tensor) -> int:
+    """FLOPs of one forward pass over ``example`` (a batch), from ``torch.utils.flop_counter``.
+
+    A multiply-accumulate counts as 2 FLOPs; dense operators only (matmul, convolution), as
+    torch's counter defines them. Fused recurrent modules (``nn.RNN``/``GRU``/``LSTM``), which
+    the counter does not see, are counted analytically with every time step.
+    """
+    return round(trace_workload(model, example).flops)
+
+
 def trace_workload(model: nn.Module, example: torch.Tensor) -> Workload:
     """Run one forward pass of ``model`` on ``example`` and record its per-layer work.
 

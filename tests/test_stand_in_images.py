@@ -1,4 +1,4 @@
-"""The stand-in image data used to time image tasks offline (docs/tasks.md)."""
+"""scripts/stand_in_images.py: the stand-in image data that times image tasks offline."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from darwin_bench.tasks import images as image_tasks
-from darwin_bench.tasks import stand_in
+from scripts import stand_in_images as stand_in
 
 
 def test_stand_in_has_the_real_sizes(monkeypatch: pytest.MonkeyPatch) -> None:

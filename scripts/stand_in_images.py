@@ -1,8 +1,10 @@
 """Time image tasks where their data cannot be downloaded: random images of the real sizes.
 
-Usage (any ``darwin-bench`` command line after the module name)::
+A benchmarking tool for docs/tasks.md, not part of the darwin_bench package: it replaces the
+image loader for its own process only. Usage (any ``darwin-bench`` command line after the
+script)::
 
-    python -m darwin_bench.tasks.stand_in bench-task --env darwin_bench/MNIST-CNN-v0 \\
+    python scripts/stand_in_images.py bench-task --env darwin_bench/MNIST-CNN-v0 \\
         --genome 1,1,1,1,0,2,1,1,0,0,0,0,0,2,0 --repeats 3
 
 Before running the command, :func:`install` makes the image tasks load random uint8 images of
