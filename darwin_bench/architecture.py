@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+
+# Re-exported: the content hash of JSON values lives in darwin_bench.hashing.
+from darwin_bench.hashing import canonical_json, content_hash
+
+__all__ = ["LAYER_TYPES", "Architecture", "canonical_json", "content_hash"]
 
 #: Layer types the generic sequential builder understands, with their required keys.
 LAYER_TYPES: dict[str, tuple[str, ...]] = {
@@ -19,22 +23,6 @@ LAYER_TYPES: dict[str, tuple[str, ...]] = {
     "globalavgpool": (),
     "dropout": ("rate",),
 }
-
-
-def canonical_json(obj: Any) -> str:
-    """Serialize ``obj`` to the canonical JSON used for content hashes.
-
-    Keys are sorted, separators fixed and non-ASCII escaped, so the same value gives the same
-    bytes in every process and on every machine.
-    """
-    return json.dumps(
-        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
-    )
-
-
-def content_hash(obj: Any) -> str:
-    """Return the SHA-256 hex digest of ``obj``'s canonical JSON."""
-    return hashlib.sha256(canonical_json(obj).encode("ascii")).hexdigest()
 
 
 def _freeze(value: Any) -> Any:

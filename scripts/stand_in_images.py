@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from darwin_bench.hashing import data_hash
+
 #: Real sizes of the image sets: (train images, test images, image shape).
 REAL_SIZES: dict[str, tuple[int, int, tuple[int, ...]]] = {
     "mnist": (60000, 10000, (28, 28)),
@@ -41,7 +43,7 @@ def install() -> None:
         y_train = rng.integers(0, 10, size=n_train).astype(np.int64)
         x_test = rng.integers(0, 256, size=(n_test, *shape), dtype=np.uint8)
         y_test = rng.integers(0, 10, size=n_test).astype(np.int64)
-        digest = images.array_sha256(x_train, y_train, x_test, y_test)
+        digest = data_hash(x_train, y_train, x_test, y_test)
         classes = images.SOURCES[name].classes
         return images.ImageDataset(name, x_train, y_train, x_test, y_test, classes, digest)
 

@@ -19,7 +19,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from darwin_bench.architecture import content_hash
 from darwin_bench.costs.counts import (
     count_clusters,
     count_params,
@@ -39,6 +38,7 @@ from darwin_bench.costs.latency import LatencyConfig, measure_latency_ms
 from darwin_bench.costs.predictor import HostPredictor
 from darwin_bench.costs.roofline import compacted, roofline_latency_ms
 from darwin_bench.costs.trace import Workload, count_flops, trace_workload
+from darwin_bench.hashing import content_hash
 
 #: Cost names every env can use, with what they mean (exact or measured on this host).
 COSTS: dict[str, str] = {

@@ -15,7 +15,6 @@ point a dataset at mirrors or ``file://`` URLs without touching the parsing code
 from __future__ import annotations
 
 import gzip
-import hashlib
 import tarfile
 import zlib
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from darwin_bench.data.download import DataIntegrityError, DatasetUnavailableError, fetch
+from darwin_bench.hashing import data_hash
 
 __all__ = [
     "CIFAR10_CLASSES",
@@ -34,7 +34,6 @@ __all__ = [
     "DatasetSource",
     "ImageDataset",
     "RemoteFile",
-    "array_sha256",
     "load_image_dataset",
     "parse_cifar10_binary_tar",
     "read_idx",
@@ -183,16 +182,6 @@ SOURCES: dict[str, DatasetSource] = {
 }
 
 
-def array_sha256(*arrays: np.ndarray) -> str:
-    """Content hash of arrays: dtype, shape and bytes of each, in order (hex digest)."""
-    digest = hashlib.sha256()
-    for array in arrays:
-        canonical = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
-        digest.update(f"{canonical.dtype.str}|{canonical.shape}|".encode())
-        digest.update(canonical.tobytes())
-    return digest.hexdigest()
-
-
 def _readonly(array: np.ndarray) -> np.ndarray:
     array.setflags(write=False)
     return array
@@ -209,7 +198,8 @@ class ImageDataset:
         x_test: uint8 test images, same layout as ``x_train``.
         y_test: int64 test labels.
         classes: Class names, indexed by label.
-        sha256: Hex SHA-256 of the four arrays (see :func:`array_sha256`); stable across runs.
+        sha256: :func:`darwin_bench.hashing.data_hash` of the four arrays, in the order above;
+            stable across runs and machines.
     """
 
     name: str
@@ -426,5 +416,5 @@ def load_image_dataset(name: str, *, cache: Path | None = None) -> ImageDataset:
         x_test=arrays[2],
         y_test=arrays[3],
         classes=tuple(source.classes),
-        sha256=array_sha256(*arrays),
+        sha256=data_hash(*arrays),
     )

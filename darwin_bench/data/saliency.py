@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import math
 from collections.abc import Sequence
@@ -22,13 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
+from darwin_bench.hashing import data_hash
+
 __all__ = [
     "IMAGE_SUFFIXES",
     "MASK_SUFFIXES",
     "SaliencySet",
     "generate_scenes",
     "load_saliency_folder",
-    "saliency_sha256",
     "split",
 ]
 
@@ -43,16 +43,6 @@ _BG_SPREAD = 0.8  # max per-channel difference of the two background colours
 _COLOUR_CANDIDATES = 16
 
 
-def saliency_sha256(images: np.ndarray, masks: np.ndarray) -> str:
-    """Hex SHA-256 of the float32 images and masks (dtype, shape and bytes)."""
-    digest = hashlib.sha256()
-    for array in (images, masks):
-        canonical = np.ascontiguousarray(array, dtype="<f4")
-        digest.update(f"{canonical.dtype.str}|{canonical.shape}|".encode())
-        digest.update(canonical.tobytes())
-    return digest.hexdigest()
-
-
 @dataclass(frozen=True)
 class SaliencySet:
     """Images with binary ground-truth saliency masks.
@@ -60,7 +50,7 @@ class SaliencySet:
     Attributes:
         images: float32 ``N×3×H×W`` in ``[0, 1]``, read-only.
         masks: float32 ``N×1×H×W`` with values in ``{0, 1}``, read-only.
-        sha256: Hex content hash of images and masks (see :func:`saliency_sha256`).
+        sha256: :func:`darwin_bench.hashing.data_hash` of the images and the masks.
         name: Human-readable name (generator parameters or folder name).
     """
 
@@ -97,7 +87,7 @@ class SaliencySet:
             raise ValueError("masks must hold only the values 0 and 1")
         imgs.setflags(write=False)
         msks.setflags(write=False)
-        return cls(images=imgs, masks=msks, sha256=saliency_sha256(imgs, msks), name=name)
+        return cls(images=imgs, masks=msks, sha256=data_hash(imgs, msks), name=name)
 
 
 def _rotated(

@@ -24,7 +24,6 @@ tokenized) are split on spaces and keep their case. In both, every newline becom
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 import unicodedata
 import zipfile
@@ -41,6 +40,7 @@ from darwin_bench.data.download import (
     DatasetUnavailableError,
     Source,
 )
+from darwin_bench.hashing import data_hash
 
 __all__ = [
     "EOS",
@@ -195,13 +195,6 @@ def tokenize_words(text: str, tokenization: Tokenization = "regex") -> list[str]
     else:
         raise ValueError(f"tokenization must be one of {_TOKENIZATIONS}, got {tokenization!r}")
     return [EOS if token == "\n" else token for token in tokens]
-
-
-def _sha256_text(*parts: str) -> str:
-    hasher = hashlib.sha256()
-    for part in parts:
-        hasher.update(part.encode("utf-8"))
-    return hasher.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -366,8 +359,8 @@ class Corpus:
         train: Training text.
         valid: Validation text (the split search sees).
         test: Test text (the split the leaderboard reports).
-        sha256: Hex SHA-256 of the UTF-8 bytes of ``train + valid + test`` (checked on
-            construction; use :meth:`from_splits` to compute it).
+        sha256: :func:`darwin_bench.hashing.data_hash` of the texts ``train``, ``valid``,
+            ``test`` (checked on construction; use :meth:`from_splits` to compute it).
         tokenization: Word tokenization, ``"regex"`` or ``"whitespace"`` (see
             :func:`tokenize_words`).
     """
@@ -384,10 +377,10 @@ class Corpus:
             raise ValueError(
                 f"tokenization must be one of {_TOKENIZATIONS}, got {self.tokenization!r}"
             )
-        actual = _sha256_text(self.train, self.valid, self.test)
+        actual = data_hash(self.train, self.valid, self.test)
         if actual != self.sha256:
             raise ValueError(
-                f"sha256 must be the SHA-256 of train + valid + test: expected {actual}, "
+                f"sha256 must be the data hash of train, valid, test: expected {actual}, "
                 f"got {self.sha256!r}"
             )
 
@@ -401,7 +394,7 @@ class Corpus:
         tokenization: Tokenization = "regex",
     ) -> Corpus:
         """Build a corpus, computing its ``sha256``."""
-        digest = _sha256_text(train, valid, test)
+        digest = data_hash(train, valid, test)
         return cls(name, train, valid, test, digest, tokenization)
 
     def split(self, split: str) -> str:

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from darwin_bench.architecture import Architecture, content_hash
+from darwin_bench.architecture import Architecture
 from darwin_bench.costs import CostConfig, measure_costs
 from darwin_bench.evaluation.cache import EvaluationCache, MemoryCache
 from darwin_bench.evaluation.executors import Executor, serial
 from darwin_bench.evaluation.record import Evaluation
+from darwin_bench.hashing import content_hash
 from darwin_bench.seeding import torch_determinism
 from darwin_bench.tasks.base import Task
 

@@ -15,7 +15,6 @@ Costs stay in weights: ``costs["synapses"]`` counts non-zero weights (``k×k`` p
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +22,7 @@ import numpy as np
 from torch import nn
 
 from darwin_bench.architecture import Architecture
+from darwin_bench.hashing import data_hash
 from darwin_bench.models.fcn import build_fcn
 from darwin_bench.spaces.base import Genome, SearchSpace
 from darwin_bench.spaces.fcn import FCNSpace
@@ -80,7 +80,7 @@ class FCNSynapseSpace(SynapseSpace):
         packed = pack_mask(genome)
         extra = {
             "mask": packed,
-            "mask_sha256": hashlib.sha256(packed.encode()).hexdigest(),
+            "mask_sha256": data_hash(packed),
             "synapses": int(genome.sum()),
             "init": {"from": "ancestor"},
         }

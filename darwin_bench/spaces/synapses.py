@@ -15,7 +15,6 @@ and run logs all see it; ``extra["init"]`` says where the offspring's starting w
 from __future__ import annotations
 
 import base64
-import hashlib
 import itertools
 from collections.abc import Sequence
 from functools import cached_property
@@ -25,6 +24,7 @@ import numpy as np
 from gymnasium import spaces
 
 from darwin_bench.architecture import Architecture
+from darwin_bench.hashing import data_hash
 from darwin_bench.spaces.base import Gene, Genome, SearchSpace
 
 DEFAULT_HIDDEN: tuple[int, ...] = (256, 256)
@@ -146,7 +146,7 @@ class SynapseSpace(SearchSpace):
         packed = pack_mask(genome)
         extra = {
             "mask": packed,
-            "mask_sha256": hashlib.sha256(packed.encode()).hexdigest(),
+            "mask_sha256": data_hash(packed),
             "synapses": int(genome.sum()),
             "init": {"from": "ancestor"},
         }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from darwin_bench.tasks.base import Task, TaskResult, TrainingDiverged
-from darwin_bench.tasks.classification import ClassificationTask, hash_arrays
+from darwin_bench.tasks.classification import ClassificationTask
 from darwin_bench.tasks.digits import DigitsTask
 from darwin_bench.tasks.plugins import from_arrays, from_gym
 
@@ -15,5 +15,4 @@ __all__ = [
     "TrainingDiverged",
     "from_arrays",
     "from_gym",
-    "hash_arrays",
 ]

@@ -32,7 +32,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from darwin_bench.architecture import Architecture, content_hash
+from darwin_bench.architecture import Architecture
+from darwin_bench.hashing import content_hash
 from darwin_bench.metrics import split_test_metrics
 from darwin_bench.models.masked import Layer, MaskedMLP, compact, expand
 from darwin_bench.seeding import torch_determinism

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -12,22 +11,13 @@ import torch
 from torch import nn
 
 from darwin_bench.architecture import Architecture
+from darwin_bench.hashing import data_hash
 from darwin_bench.models import build_model
 from darwin_bench.seeding import torch_determinism
 from darwin_bench.tasks.base import Task, TaskResult, TrainingDiverged
 from darwin_bench.training import TrainConfig, evaluate_classifier, train_classifier
 
 Split = tuple[np.ndarray, np.ndarray]
-
-
-def hash_arrays(*arrays: np.ndarray) -> str:
-    """SHA-256 over the dtype, shape and bytes of each array, in order."""
-    digest = hashlib.sha256()
-    for arr in arrays:
-        arr = np.ascontiguousarray(arr)
-        digest.update(f"{arr.dtype.str}{arr.shape}".encode())
-        digest.update(arr.tobytes())
-    return digest.hexdigest()
 
 
 def classification_metrics(
@@ -86,7 +76,7 @@ class ClassificationTask(Task):
     ) -> None:
         self.name = name  # type: ignore[misc]
         self._arrays = (train[0], train[1], val[0], val[1], test[0], test[1])
-        self._data_hash = hash_arrays(*self._arrays)
+        self._data_hash = data_hash(*self._arrays)
         tensors = [
             torch.as_tensor(np.asarray(a, dtype=np.float32 if i % 2 == 0 else np.int64))
             for i, a in enumerate(self._arrays)

@@ -27,10 +27,10 @@ from gymnasium import spaces
 from torch import nn
 
 from darwin_bench.architecture import Architecture
+from darwin_bench.hashing import data_hash
 from darwin_bench.models import build_model
 from darwin_bench.seeding import torch_determinism
 from darwin_bench.tasks.base import Task, TaskResult, TrainingDiverged
-from darwin_bench.tasks.classification import hash_arrays
 from darwin_bench.validation import check_choice, check_positive_float, check_positive_int
 
 #: Offset of the evaluation seeds, far from the training envs' seeds (``seed + i``).
@@ -178,6 +178,15 @@ def _preprocess(space: gym.Space, obs: Any) -> torch.Tensor:
     return preprocess_obs(tensor, space).float()  # type: ignore[union-attr]
 
 
+def _space_parts(space: gym.Space) -> list[Any]:
+    """A ``Box`` or ``Discrete`` space as hashable parts (its bounds as arrays)."""
+    if isinstance(space, spaces.Box):
+        return ["Box", space.low, space.high]
+    if isinstance(space, spaces.Discrete):
+        return ["Discrete", int(space.n), int(space.start)]
+    raise ValueError(f"cannot hash a {type(space).__name__} space")
+
+
 class ControlTask(Task):
     """Reinforcement learning on a Gymnasium env: the architecture is the policy network.
 
@@ -258,16 +267,13 @@ class ControlTask(Task):
     @property
     def data_hash(self) -> str:
         """Hash of what defines the problem: env id, its kwargs, spaces and evaluation seeds."""
-        ident = repr(
-            (
-                self.env_id,
-                sorted(self.env_kwargs.items()),
-                self.observation_space,
-                self.action_space,
-                self.eval_seeds,
-            )
+        return data_hash(
+            self.env_id,
+            self.env_kwargs,
+            *_space_parts(self.observation_space),
+            *_space_parts(self.action_space),
+            self.eval_seeds,
         )
-        return hash_arrays(np.frombuffer(ident.encode(), dtype=np.uint8))
 
     def config(self) -> dict[str, Any]:
         return {

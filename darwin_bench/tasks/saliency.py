@@ -20,7 +20,6 @@ threshold, β² = 0.3; the search-facing metric, higher is better), ``mae`` (val
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -32,6 +31,7 @@ from torch import nn
 
 from darwin_bench.architecture import Architecture
 from darwin_bench.data.saliency import SaliencySet, generate_scenes, load_saliency_folder, split
+from darwin_bench.hashing import data_hash
 from darwin_bench.metrics.saliency import f_beta, mae
 from darwin_bench.models import build_model
 from darwin_bench.seeding import torch_determinism
@@ -144,9 +144,7 @@ class SaliencyTask(Task):
         parts = split(data, fractions, seed=SPLIT_SEED)
         self.source = data.name
         self.splits: tuple[SaliencySet, ...] = parts
-        self._data_hash = hashlib.sha256(
-            "|".join(p.sha256 for p in parts).encode("ascii")
-        ).hexdigest()
+        self._data_hash = data_hash(*(a for p in parts for a in (p.images, p.masks)))
         train = _centre(parts[0].images)
         self.std = (train.std(axis=(0, 2, 3), keepdims=True) + 1e-6).astype(np.float32)
         tensors = [(self._normalize(p.images), torch.as_tensor(p.masks.copy())) for p in parts]

@@ -27,7 +27,8 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
-from darwin_bench.architecture import Architecture, content_hash
+from darwin_bench.architecture import Architecture
+from darwin_bench.hashing import content_hash
 from darwin_bench.metrics import split_test_metrics
 from darwin_bench.models.fcn import build_fcn
 from darwin_bench.seeding import torch_determinism

@@ -14,6 +14,7 @@ import pytest
 from darwin_bench.data import images
 from darwin_bench.data.download import DataIntegrityError, DatasetUnavailableError, parse_checksum
 from darwin_bench.data.images import DatasetSource, RemoteFile, load_image_dataset
+from darwin_bench.hashing import data_hash
 
 
 def _md5(path: Path) -> str:
@@ -139,9 +140,7 @@ def test_content_hash_is_stable_and_content_sensitive(
     first = load_image_dataset("mnist", cache=tmp_path / "c1")
     second = load_image_dataset("mnist", cache=tmp_path / "c2")
     assert first.sha256 == second.sha256
-    assert first.sha256 == images.array_sha256(
-        first.x_train, first.y_train, first.x_test, first.y_test
-    )
+    assert first.sha256 == data_hash(first.x_train, first.y_train, first.x_test, first.y_test)
     changed = dict(mnist_arrays)
     changed["test_labels"] = np.array([7, 8, 1], dtype=np.uint8)
     other = tmp_path / "other"

@@ -13,9 +13,9 @@ from darwin_bench.data.saliency import (
     SaliencySet,
     generate_scenes,
     load_saliency_folder,
-    saliency_sha256,
     split,
 )
+from darwin_bench.hashing import data_hash
 from darwin_bench.metrics.saliency import f_beta
 
 
@@ -34,7 +34,7 @@ def test_scene_arrays_have_the_documented_layout(scenes: SaliencySet) -> None:
     assert set(np.unique(scenes.masks)) == {0.0, 1.0}
     assert len(scenes) == 2000 and scenes.size == (32, 32)
     assert not scenes.images.flags.writeable and not scenes.masks.flags.writeable
-    assert scenes.sha256 == saliency_sha256(scenes.images, scenes.masks)
+    assert scenes.sha256 == data_hash(scenes.images, scenes.masks)
     # Every scene has a salient object, and none is all object.
     fraction = scenes.masks.mean(axis=(1, 2, 3))
     assert fraction.min() > 0.0 and fraction.max() < 0.75
@@ -150,7 +150,7 @@ def test_folder_loader_reads_msra_b_layout(tmp_path: Path) -> None:
     expected[:5, :6] = 1
     expected[-1, 0] = 1
     np.testing.assert_array_equal(data.masks[0, 0], expected)
-    assert data.sha256 == saliency_sha256(data.images, data.masks)
+    assert data.sha256 == data_hash(data.images, data.masks)
 
 
 def test_folder_loader_resizes(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from darwin_bench.data.text import (
     split_contiguous,
     tokenize_words,
 )
+from darwin_bench.hashing import data_hash
 
 
 @pytest.fixture(autouse=True)
@@ -80,7 +81,7 @@ def test_pydoc_corpus_is_deterministic_and_normalized() -> None:
     assert corpus.name == "pydoc"
     assert corpus == load_corpus("pydoc")
     full = corpus.train + corpus.valid + corpus.test
-    assert corpus.sha256 == hashlib.sha256(full.encode("utf-8")).hexdigest()
+    assert corpus.sha256 == data_hash(corpus.train, corpus.valid, corpus.test)
     assert len(full) > 100_000
     assert 0.89 < len(corpus.train) / len(full) < 0.91
     assert 0.04 < len(corpus.valid) / len(full) < 0.06
