@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,11 @@ from gymnasium import spaces
 from darwin_bench.costs import CostConfig, LatencyConfig, cost_kind, cost_kinds, parse_cost
 from darwin_bench.evaluation import EvalRequest, Evaluation, Evaluator, SQLiteCache
 from darwin_bench.evaluation.executors import ProcessPool, serial
-from darwin_bench.rewards import REWARDS, Reward
+from darwin_bench.rewards import NEEDS_SCORE_RANGE, REWARDS, Reward, check_score_range
 from darwin_bench.seeding import derive_seed
 from darwin_bench.spaces import SearchSpace, make_space
 from darwin_bench.tasks import Task
+from darwin_bench.tasks.control import ControlTask
 from darwin_bench.validation import check_choice, check_positive_float, check_positive_int
 from envs.targets import reference_target
 from envs.tasks import make_task
@@ -48,6 +50,10 @@ class SearchCore:
         costs: further costs reported as objectives (and rewarded by ``reward="multi"``).
         targets: targets of ``costs`` by name (same defaults as ``target``).
         reward_kwargs: reward parameters, e.g. ``{"weight": 0.2}``.
+        score_range: ``(worst, best)`` of the task's score (higher is better, in the task's
+            units), which maps scores into ``[0, 1]`` for the reward; default: the task's own
+            (``Task.score_range``). Required by the rewards of
+            :data:`darwin_bench.rewards.NEEDS_SCORE_RANGE` on a task that declares none.
         budget: evaluations per run (one proposal = one evaluation, cached or not).
         epochs: training epochs per evaluation (shorthand for ``fidelity={"epochs": ...}``).
         fidelity: any fidelity of the task, e.g. ``{"epochs": 5}``.
@@ -71,6 +77,7 @@ class SearchCore:
         reward_kwargs: Mapping[str, float] | None = None,
         costs: Sequence[str] | None = None,
         targets: Mapping[str, float] | None = None,
+        score_range: Sequence[float] | None = None,
         budget: int = 100,
         epochs: int | None = None,
         fidelity: Mapping[str, int] | None = None,
@@ -111,7 +118,9 @@ class SearchCore:
             check_positive_float("target", target),
             dict(reward_kwargs or {}),
             tuple(extra),
+            self._score_range(reward, score_range),
         )
+        self._range_warned = False
         if "latency_ms" in names and not measure_latency:
             raise ValueError("measure_latency must be True when cost is 'latency_ms'")
         cost_config = CostConfig(
@@ -138,6 +147,28 @@ class SearchCore:
         if cost_kind(cost) == "measured":
             raise ValueError(f"target is required for cost {cost!r} on task {self.task.name!r}")
         return reference_target(cost, self.task, self.space)
+
+    def _score_range(
+        self, reward: str, given: Sequence[float] | None
+    ) -> tuple[float, float] | None:
+        if given is not None:
+            return check_score_range(given)
+        declared = self.task.score_range
+        if declared is None and reward in NEEDS_SCORE_RANGE:
+            hint = (
+                "; for this control task, task_kwargs={'return_range': [worst, best]} (episode "
+                "returns) also works"
+                if isinstance(self.task, ControlTask)
+                else ""
+            )
+            raise ValueError(
+                f"reward {reward!r} needs the range of the score it maps into [0, 1], and task "
+                f"{self.task.name!r} declares none (its score can have any sign, so {reward!r} "
+                "could prefer a dearer network). Pass score_range=[worst, best] in the units of "
+                f"the task's score{hint}; or use reward='accuracy' or reward='linear', which "
+                "need no range"
+            )
+        return declared
 
     @classmethod
     def kwarg_names(cls) -> list[str]:
@@ -233,9 +264,30 @@ class SearchCore:
         """Called for every finished, rewarded evaluation before the listeners (a hook)."""
 
     def _reward(self, evaluation: Evaluation) -> None:
-        score = self.task.score(evaluation.metrics) if evaluation.ok else self.task.worst_score
+        score_range = self.reward.score_range
+        if evaluation.ok:
+            score = self.task.score(evaluation.metrics)
+            self._check_in_range(score)
+        elif score_range is not None:
+            score = score_range[0]  # a failure scores the bottom of the range: the worst reward
+        else:
+            score = self.task.worst_score
         evaluation.reward = self.reward(score, evaluation.costs)
         evaluation.objectives = self.reward.objectives(score, evaluation.costs)
+
+    def _check_in_range(self, score: float) -> None:
+        score_range = self.reward.score_range
+        if score_range is None or self._range_warned:
+            return
+        if not score_range[0] <= score <= score_range[1]:
+            self._range_warned = True
+            warnings.warn(
+                f"task {self.task.name!r} scored {score!r}, outside its score_range "
+                f"{list(score_range)}: rewards count a score below the range as its worst; "
+                "pass the right score_range",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
     def info(self, evaluation: Evaluation) -> dict[str, Any]:
         """The ``info`` dict of a step that evaluated a network, as agents see it: validation

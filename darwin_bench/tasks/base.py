@@ -121,6 +121,17 @@ class Task(ABC):
         return value if self.higher_is_better else -value
 
     @property
+    def score_range(self) -> tuple[float, float] | None:
+        """``(worst, best)`` of :meth:`score` for a successful evaluation, or None if unknown.
+
+        Rewards that multiply or threshold the score map it into ``[0, 1]`` with this range
+        (:mod:`darwin_bench.rewards`); without one the env refuses them. The default,
+        ``(0.0, 1.0)``, suits higher-is-better metrics in [0, 1] such as accuracy; a
+        lower-is-better task (its score is ``-metric``) declares none unless it overrides this.
+        """
+        return (0.0, 1.0) if self.higher_is_better else None
+
+    @property
     def worst_score(self) -> float:
         """The score given to a failed evaluation: at most every score a success can get.
 

@@ -9,7 +9,8 @@ Metrics: ``mean_return`` and ``std_return`` over those episodes, and ``normalize
 ``(mean_return - low) / (high - low)`` clipped to [0, 1] (the search-facing score), where
 ``(low, high)`` is the env's return range: known for classic-control envs, given by
 ``return_range``, or else (random-policy return, ``spec.reward_threshold``). An env with neither
-is scored by its raw mean return.
+is scored by its raw mean return, whose range is unknown (``score_range`` is None): envs then
+refuse the rewards that need one unless given ``score_range`` (see :mod:`darwin_bench.rewards`).
 """
 
 from __future__ import annotations
@@ -283,6 +284,11 @@ class ControlTask(Task):
             "return_range": list(self.return_range) if self.return_range else None,
             "threads": self.threads,
         }
+
+    @property
+    def score_range(self) -> tuple[float, float] | None:
+        """``(0, 1)`` for a normalized score; None when the return range is unknown."""
+        return (0.0, 1.0) if self.return_range else None
 
     @property
     def worst_score(self) -> float:

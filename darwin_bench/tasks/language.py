@@ -178,6 +178,10 @@ class LanguageModelTask(Task):
         return math.exp(-float(metrics["val_loss"]))
 
     @property
+    def score_range(self) -> tuple[float, float]:
+        return (0.0, 1.0)
+
+    @property
     def worst_score(self) -> float:
         return 0.0
 

@@ -96,7 +96,8 @@ def test_candidate_seed_depends_on_run_seed_not_order() -> None:
     assert env.step(a)[4]["seed"] != first[0]
 
 
-def test_diverging_training_gets_worst_reward_and_search_goes_on() -> None:
+@pytest.mark.parametrize("reward_name", ["mnasnet", "constrained", "linear", "multi", "accuracy"])
+def test_diverging_training_gets_worst_reward_and_search_goes_on(reward_name: str) -> None:
     train, val, test = digits_splits()
     register_task(
         "digits-overflow",
@@ -109,12 +110,14 @@ def test_diverging_training_gets_worst_reward_and_search_goes_on() -> None:
             default_targets={"flops": 2e4},
         ),
     )
-    env = gym.make(MLP, task="digits-overflow", budget=2, measure_latency=False)
+    env = gym.make(MLP, task="digits-overflow", reward=reward_name, budget=2, measure_latency=False)
     env.reset(seed=0)
     _, reward, _, _, info = env.step(np.zeros(10, dtype=np.int64))
     assert info["status"] == "failed" and "loss became" in info["reason"]
-    assert info["objectives"]["score"] == 0.0
-    assert reward == pytest.approx(0.0)  # mnasnet of a zero score
+    assert info["objectives"]["score"] == 0.0  # the bottom of the task's score range
+    rule = env.unwrapped.core.reward
+    assert reward == rule(0.0, info["costs"])  # e.g. mnasnet of a zero score: 0
+    assert all(reward <= rule(s, info["costs"]) for s in np.linspace(0, 1, 11))
     _, _, _, truncated, _ = env.step(np.zeros(10, dtype=np.int64))
     assert truncated
 
