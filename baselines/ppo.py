@@ -9,14 +9,14 @@ choices itself).
 
 Budget: an episode has exactly ``len(space.genes)`` steps, so the run needs
 ``budget * len(genes)`` timesteps. PPO collects rollouts of ``n_steps`` timesteps, which would
-overrun the last evaluation; a callback stops training as soon as the env's budget is spent,
-so the run ends exactly at the budget (a partial last rollout is not trained on).
+overrun the last evaluation; ``darwin_bench.sb3.StopTrainingOnBudget`` stops training as soon
+as the env's budget is spent, so the run ends exactly at the budget (a partial last rollout is
+not trained on).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from baselines.base import Agent, AgentConfig, EnvFactory
 from darwin_bench.validation import check_positive_float, check_positive_int
@@ -66,20 +66,6 @@ class PPOConfig(AgentConfig):
         self.net_arch = [check_positive_int("net_arch", w) for w in self.net_arch]
 
 
-def stop_when_budget_spent(builder: Any) -> Any:
-    """An SB3 callback that stops ``learn`` right after the step spending the last evaluation.
-
-    (Built here rather than at module level so that ``import baselines`` does not import SB3.)
-    """
-    from stable_baselines3.common.callbacks import BaseCallback
-
-    class StopWhenBudgetSpent(BaseCallback):
-        def _on_step(self) -> bool:
-            return bool(builder.budget_left > 0)
-
-    return StopWhenBudgetSpent()
-
-
 class PPOController(Agent):
     """PPO on the builder env: a policy over genes, trained on the networks' rewards."""
 
@@ -90,6 +76,8 @@ class PPOController(Agent):
     def run(self, envs: EnvFactory, seed: int) -> None:
         from sb3_contrib import MaskablePPO
         from stable_baselines3 import PPO
+
+        from darwin_bench.sb3 import StopTrainingOnBudget
 
         config: PPOConfig = self.config  # type: ignore[assignment]
         env = envs.make()
@@ -114,5 +102,5 @@ class PPOController(Agent):
         )
         # A fresh env has not spent anything: budget_left is the whole budget.
         budget = builder.budget_left  # type: ignore[attr-defined]
-        model.learn(total_timesteps=budget * genes, callback=stop_when_budget_spent(builder))
+        model.learn(total_timesteps=budget * genes, callback=StopTrainingOnBudget())
         env.close()

@@ -26,6 +26,13 @@ class BuilderEnv(CoreHelpers, gym.Env[np.ndarray, np.int64]):
     The budget counts evaluations over the env's life; ``reset(seed=...)`` with a seed starts a
     new run (fresh budget, that seed); ``reset()`` without one continues the run.
 
+    After the budget: once ``budget_left`` reaches 0, the env evaluates nothing more. An episode
+    begun then ends at its first step, ``truncated=True`` with reward 0, the observation unchanged
+    and ``info["budget_exhausted"]`` True (every reset and step ``info`` carries that flag). So
+    a plain SB3 ``learn()`` or ``evaluate_policy`` runs to its end on any ``total_timesteps`` or
+    episode count, evaluations stop exactly at the budget, and
+    :class:`darwin_bench.sb3.StopTrainingOnBudget` ends ``learn()`` when the budget is spent.
+
     Observation: one entry per gene, ``0`` while unset and ``choice + 1`` once chosen.
     """
 
@@ -38,6 +45,10 @@ class BuilderEnv(CoreHelpers, gym.Env[np.ndarray, np.int64]):
         self.observation_space = spaces.MultiDiscrete(nvec + 1)
         self._prefix: list[int] = []
         self._run_started = False
+        self.core.renew_hint = (
+            "reset(seed=...) starts a new run on a builder env (reset() without a seed continues "
+            "this one)"
+        )
 
     def action_masks(self) -> np.ndarray:
         """Boolean mask of the valid choices for the next gene."""
@@ -56,7 +67,7 @@ class BuilderEnv(CoreHelpers, gym.Env[np.ndarray, np.int64]):
             self.core.start_run(int(self.np_random.integers(2**31 - 1)))
             self._run_started = True
         self._prefix = []
-        return self._obs(), {"budget_used": self.core.budget_used, "budget": self.core.budget}
+        return self._obs(), self.core.budget_info()
 
     def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
         if not self._run_started:
@@ -67,6 +78,8 @@ class BuilderEnv(CoreHelpers, gym.Env[np.ndarray, np.int64]):
         n = int(self.core.space.nvec.max())
         if not 0 <= choice < n:
             raise ValueError(f"action must be in 0..{n - 1}; got {choice}")
+        if self.core.budget_exhausted:  # nothing more is evaluated in this run
+            return self._obs(), 0.0, False, True, self.core.budget_info()
         mask = self.action_masks()
         repaired = not mask[choice]
         if repaired:
@@ -74,7 +87,7 @@ class BuilderEnv(CoreHelpers, gym.Env[np.ndarray, np.int64]):
             choice = int(valid[choice % len(valid)])
         self._prefix.append(choice)
         if len(self._prefix) < len(self.core.space.genes):
-            return self._obs(), 0.0, False, False, {"repaired": repaired}
+            return self._obs(), 0.0, False, False, {**self.core.budget_info(), "repaired": repaired}
         evaluation = self.core.evaluate([np.asarray(self._prefix)])[0]
         info = {**self.core.info(evaluation), "repaired": repaired}
         reward = float(evaluation.reward if evaluation.reward is not None else 0.0)

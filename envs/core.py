@@ -140,6 +140,8 @@ class SearchCore:
         self.recorders: list[Listener] = []
         self.budget_used = 0
         self.run_seed = 0
+        #: How the env that owns this core starts a new run (said when the budget is spent).
+        self.renew_hint = "reset() starts a new run"
 
     def _default_target(self, cost: str) -> float:
         if cost in self.task.default_targets:
@@ -203,6 +205,20 @@ class SearchCore:
         """Evaluations left in this run."""
         return self.budget - self.budget_used
 
+    @property
+    def budget_exhausted(self) -> bool:
+        """True once the run's budget is spent (``budget_left <= 0``): from then on the envs
+        evaluate nothing until a new run starts (see docs/envs.md, "After the budget")."""
+        return self.budget_left <= 0
+
+    def budget_info(self) -> dict[str, Any]:
+        """The budget state every reset and step ``info`` carries."""
+        return {
+            "budget": self.budget,
+            "budget_used": self.budget_used,
+            "budget_exhausted": self.budget_exhausted,
+        }
+
     def candidate_seed(self, architecture_hash: str) -> int:
         """The training seed of an architecture in this run (independent of order and worker)."""
         return derive_seed(self.run_seed, architecture_hash)
@@ -236,7 +252,7 @@ class SearchCore:
         if len(validated) > self.budget_left:
             raise RuntimeError(
                 f"budget exhausted: {len(validated)} evaluations asked, {self.budget_left} left "
-                f"of {self.budget}; call reset() to start a new run"
+                f"of {self.budget}; {self.renew_hint}"
             )
         requests = [self.request_for(genome, run_fidelity) for genome in validated]
         evaluations = self.evaluator.evaluate(requests)
@@ -302,6 +318,7 @@ class SearchCore:
             if evaluation.step is not None
             else self.budget_used,
             "budget": self.budget,
+            "budget_exhausted": self.budget_exhausted,
             "status": evaluation.status,
             "reason": evaluation.reason,
             "objectives": dict(evaluation.objectives),

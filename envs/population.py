@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from envs.core import CoreHelpers, SearchCore, observation_box
+
+Seed = int | Sequence[int | None] | None
 
 
 class PopulationEnv(VectorEnv, CoreHelpers):
@@ -18,10 +21,22 @@ class PopulationEnv(VectorEnv, CoreHelpers):
     takes ``N`` genomes and hands them to the evaluator as one population (one batched call;
     duplicates and cached networks are not trained again). Each evaluation spends one unit of
     the shared budget; when fewer than ``N`` units are left, only the first ones are evaluated
-    and ``info["evaluated"]`` marks them (the others get reward 0). When the budget is spent,
-    every slot is truncated; the next step starts a new run (``NEXT_STEP`` autoreset).
+    and ``info["evaluated"]`` marks them (the others get reward 0). The step that spends the
+    last unit truncates every slot; the next step starts a new run (``NEXT_STEP`` autoreset)
+    and evaluates nothing.
 
-    ``info`` holds the per-slot keys of :meth:`SearchCore.info` as lists, plus ``evaluated``.
+    ``info`` follows Gymnasium's vector convention (``VectorEnv._add_info``): every key maps to
+    an array with one entry per slot, beside a boolean mask ``_key`` saying which slots have it;
+    nested dicts (``metrics``, ``costs``, ...) are dicts of such arrays. Every slot has the
+    budget keys of :meth:`SearchCore.budget_info` and ``evaluated``; evaluated slots also have
+    the keys of :meth:`SearchCore.info`; reset infos add ``run_seed``.
+
+    Seeds: the slots share one run, so a reset takes one run seed. ``reset(seed=s)`` seeds the
+    run with ``s``; ``reset(seed=[s0, ..., s(N-1)])`` (one seed per slot, as Gymnasium's vector
+    envs take them) seeds it with the whole list: the list ``[s, s+1, ..., s+N-1]``, which is
+    what Gymnasium makes of ``seed=s``, is the same run as ``seed=s``; any other list is another
+    run, reproducible from the list. ``None`` (or a list of ``None``) continues the env's
+    generator.
     """
 
     metadata: dict[str, Any] = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
@@ -37,21 +52,67 @@ class PopulationEnv(VectorEnv, CoreHelpers):
         self._needs_reset = True
         self._run_rng: np.random.Generator | None = None
 
-    def _start(self, seed: int | None) -> tuple[np.ndarray, dict[str, Any]]:
-        if seed is not None or self._run_rng is None:
-            self._run_rng = np.random.default_rng(seed)
+    def _entropy(self, seed: Seed) -> int | list[int] | None:
+        """The run's seed entropy from a reset seed (see the class docstring).
+
+        Raises:
+            ValueError: for a negative seed, a list not of ``num_envs`` seeds, or a list mixing
+                ``None`` and integers.
+        """
+        n = self.num_envs
+        if seed is None or isinstance(seed, (int, np.integer)):
+            if seed is not None and (isinstance(seed, bool) or seed < 0):
+                raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+            return None if seed is None else int(seed)
+        if isinstance(seed, (str, bytes)) or not isinstance(seed, Sequence) or len(seed) != n:
+            raise ValueError(
+                f"seed must be an integer, None, or a list of num_envs ({n}) seeds; got {seed!r}"
+            )
+        if all(s is None for s in seed):
+            return None
+        if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in seed):
+            raise ValueError(
+                "seed list must hold integers only (the slots share one run, so one slot cannot "
+                f"continue while another is seeded) or None only; got {list(seed)!r}"
+            )
+        seeds = [int(s) for s in seed]  # type: ignore[arg-type]
+        if min(seeds) < 0:
+            raise ValueError(f"seeds must be non-negative integers; got {seeds!r}")
+        return seeds[0] if seeds == list(range(seeds[0], seeds[0] + n)) else seeds
+
+    def _start(self, entropy: int | list[int] | None) -> tuple[np.ndarray, dict[str, Any]]:
+        if entropy is not None or self._run_rng is None:
+            self._run_rng = np.random.default_rng(entropy)
         self.core.start_run(int(self._run_rng.integers(2**31 - 1)))
         self._best = None
         self._needs_reset = False
         obs = np.zeros((self.num_envs, 4), dtype=np.float32)
-        return obs, {"budget": self.core.budget, "run_seed": self.core.run_seed}
+        slot = {**self.core.budget_info(), "run_seed": self.core.run_seed}
+        return obs, self._batch([slot] * self.num_envs)
+
+    def _batch(self, slots: list[dict[str, Any]]) -> dict[str, Any]:
+        """Per-slot info dicts -> one dict of arrays with ``_key`` masks (Gymnasium's rule)."""
+        infos: dict[str, Any] = {}
+        for i, slot in enumerate(slots):
+            infos = self._add_info(infos, slot, i)
+        return infos
 
     def reset(
-        self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
+        self, *, seed: Seed = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        if isinstance(seed, list):
-            seed = seed[0]
-        return self._start(seed)
+        """Start a new run (every slot: they share it).
+
+        Raises:
+            ValueError: for a bad ``seed`` (see :meth:`_entropy`) or an
+                ``options["reset_mask"]`` that would reset only some slots of the shared run.
+        """
+        mask = (options or {}).get("reset_mask")
+        if mask is not None and not np.all(mask):
+            raise ValueError(
+                "options['reset_mask'] must select every slot: the slots share one run, so a "
+                f"reset restarts all of them; got {mask!r}"
+            )
+        return self._start(self._entropy(seed))
 
     def step(
         self, actions: Any
@@ -59,14 +120,14 @@ class PopulationEnv(VectorEnv, CoreHelpers):
         n = self.num_envs
         if self._run_rng is None:
             raise RuntimeError("call reset() before step()")
-        if self._needs_reset:
+        if self._needs_reset:  # NEXT_STEP autoreset: this step starts the next run
             obs, info = self._start(None)
-            info["evaluated"] = np.zeros(n, dtype=bool)
+            info.update(self._batch([{"evaluated": False}] * n))
             return obs, np.zeros(n), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), info
         actions = np.asarray(actions)
         if actions.shape[0] != n:
             raise ValueError(f"actions must have {n} rows (num_envs); got shape {actions.shape}")
-        k = min(n, self.core.budget_left)
+        k = max(0, min(n, self.core.budget_left))
         evaluations = self.core.evaluate(list(actions[:k]))
         rewards = np.zeros(n, dtype=np.float64)
         obs = np.zeros((n, 4), dtype=np.float32)
@@ -77,13 +138,11 @@ class PopulationEnv(VectorEnv, CoreHelpers):
             self._best = top if self._best is None else max(self._best, top)
         for i, evaluation in enumerate(evaluations):
             obs[i] = self.core.observation(evaluation, self._best or 0.0)
-        truncated = np.full(n, self.core.budget_left == 0)
+        truncated = np.full(n, self.core.budget_exhausted)
         self._needs_reset = bool(truncated[0])
-        infos = [self.core.info(e) for e in evaluations]
-        batch_info: dict[str, Any] = {"evaluated": np.arange(n) < k}
-        for key in infos[0] if infos else []:
-            batch_info[key] = [inf[key] for inf in infos] + [None] * (n - k)
-        return obs, rewards, np.zeros(n, dtype=bool), truncated, batch_info
+        slots = [{**self.core.info(e), "evaluated": True} for e in evaluations]
+        slots += [{**self.core.budget_info(), "evaluated": False}] * (n - k)
+        return obs, rewards, np.zeros(n, dtype=bool), truncated, self._batch(slots)
 
     def close_extras(self, **kwargs: Any) -> None:
         """Release the core's worker processes and cache connection."""

@@ -16,8 +16,11 @@ class ProposalEnv(CoreHelpers, gym.Env[np.ndarray, np.ndarray]):
     """Propose a network (a genome of the search space); get it trained, costed and rewarded.
 
     An episode is one search run: ``reset(seed=...)`` starts a run with that seed and a fresh
-    budget; every step evaluates one network; the episode is truncated when the budget of
-    evaluations is spent. Keyword arguments are those of :class:`envs.core.SearchCore`.
+    budget (``reset()`` too, with the next seed of the env's generator); every step evaluates
+    one network; the episode is truncated on the step that spends the last unit of the budget.
+    A step taken after that, without a reset, evaluates nothing: reward 0, ``truncated=True``,
+    ``info["budget_exhausted"]`` True (every reset and step ``info`` carries that flag).
+    Keyword arguments are those of :class:`envs.core.SearchCore`.
 
     Observation: ``[last reward, last score, best reward so far, fraction of budget used]``.
 
@@ -35,6 +38,7 @@ class ProposalEnv(CoreHelpers, gym.Env[np.ndarray, np.ndarray]):
         self._best = 0.0
         self._started = False
         self._fidelity: dict[str, int] = {}
+        self._last_obs = self.core.observation(None, 0.0)
 
     @property
     def fidelity(self) -> dict[str, int]:
@@ -63,22 +67,19 @@ class ProposalEnv(CoreHelpers, gym.Env[np.ndarray, np.ndarray]):
         self._best = 0.0
         self._started = True
         self._fidelity = {}
-        return self.core.observation(None, 0.0), {
-            "budget": self.core.budget,
-            "budget_used": 0,
-            "run_seed": self.core.run_seed,
-        }
+        self._last_obs = self.core.observation(None, 0.0)
+        return self._last_obs, {**self.core.budget_info(), "run_seed": self.core.run_seed}
 
     def step(
         self, action: np.ndarray
     ) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
         if not self._started:
             raise RuntimeError("call reset() before step()")
+        if self.core.budget_exhausted:  # nothing more is evaluated in this run
+            return self._last_obs, 0.0, False, True, self.core.budget_info()
         evaluation: Evaluation = self.core.evaluate([action], self._fidelity)[0]
         reward = float(evaluation.reward if evaluation.reward is not None else 0.0)
         self._best = reward if evaluation.step == 0 else max(self._best, reward)
-        truncated = self.core.budget_left == 0
-        if truncated:
-            self._started = False
-        obs = self.core.observation(evaluation, self._best)
-        return obs, reward, False, truncated, self.core.info(evaluation)
+        self._last_obs = self.core.observation(evaluation, self._best)
+        truncated = self.core.budget_exhausted
+        return self._last_obs, reward, False, truncated, self.core.info(evaluation)
