@@ -76,6 +76,7 @@ class ProposalEnv(CoreHelpers, gym.Env[np.ndarray, np.ndarray]):
         if not self._started:
             raise RuntimeError("call reset() before step()")
         if self.core.budget_exhausted:  # nothing more is evaluated in this run
+            self.core.space.validate(action)  # bad input is still named
             return self._last_obs, 0.0, False, True, self.core.budget_info()
         evaluation: Evaluation = self.core.evaluate([action], self._fidelity)[0]
         reward = float(evaluation.reward if evaluation.reward is not None else 0.0)

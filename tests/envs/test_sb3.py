@@ -149,5 +149,7 @@ def test_proposal_after_the_budget_truncates_without_evaluating() -> None:
     _, reward, terminated, truncated, info = env.step(genome)
     assert (reward, terminated, truncated) == (0.0, False, True)
     assert info == {"budget": 2, "budget_used": 2, "budget_exhausted": True}
+    with pytest.raises(ValueError, match="genome"):
+        env.step(genome[:3])
     _, info = env.reset()  # a proposal env's episode is a run: reset() starts the next one
     assert info["budget_exhausted"] is False and env.unwrapped.budget_left == 2
