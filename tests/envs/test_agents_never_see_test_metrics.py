@@ -36,7 +36,8 @@ def carried_test_keys(obj: Any, path: str = "") -> list[str]:
             if str(key).startswith("test_") and value not in ({}, None):
                 found.append(where)
             found += carried_test_keys(value, where)
-    elif isinstance(obj, (list, tuple)):
+    elif isinstance(obj, (list, tuple)) or (isinstance(obj, np.ndarray) and obj.dtype == object):
+        # (object arrays: a population env's vector infos hold e.g. each slot's evaluation)
         for i, value in enumerate(obj):
             found += carried_test_keys(value, f"{path}[{i}]")
     return found
