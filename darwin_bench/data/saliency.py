@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from darwin_bench.data import shapes
 from darwin_bench.hashing import data_hash
 
 __all__ = [
@@ -36,11 +37,7 @@ IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png")
 MASK_SUFFIXES: tuple[str, ...] = (".png",)
 
 _MIN_SIZE = 16
-_MAX_POLY_SIDES = 7
-_OBJECT_MIN_CONTRAST = 0.35  # min RGB distance between an object's colour and what it covers
-_DISTRACTOR_CONTRAST = 0.2  # max per-channel difference of a distractor from what it covers
-_BG_SPREAD = 0.8  # max per-channel difference of the two background colours
-_COLOUR_CANDIDATES = 16
+_OBJECT_RADIUS = (0.1, 0.26)  # radius range of salient objects, relative to the image side
 
 
 @dataclass(frozen=True)
@@ -90,96 +87,10 @@ class SaliencySet:
         return cls(images=imgs, masks=msks, sha256=data_hash(imgs, msks), name=name)
 
 
-def _rotated(
-    xs: np.ndarray, ys: np.ndarray, cx: np.ndarray, cy: np.ndarray, angle: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Coordinates relative to centres, rotated by ``-angle``; params broadcast as (..., 1, 1)."""
-    dx, dy = xs - cx[..., None, None], ys - cy[..., None, None]
-    cos, sin = np.cos(angle)[..., None, None], np.sin(angle)[..., None, None]
-    return dx * cos + dy * sin, -dx * sin + dy * cos
-
-
-def _shapes(
-    rng: np.random.Generator,
-    xs: np.ndarray,
-    ys: np.ndarray,
-    n: int,
-    slots: int,
-    kinds: int,
-    radius: tuple[float, float],
-) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """Boolean ``n×slots×H×W`` masks of random ellipses, rectangles and (if kinds=3) polygons.
-
-    Also returns the shapes' centres ``(cx, cy)``, each ``n×slots`` in [0, 1].
-    """
-    f32 = np.float32
-    kind = rng.integers(0, kinds, size=(n, slots))
-    cx = rng.uniform(0.15, 0.85, size=(n, slots)).astype(f32)
-    cy = rng.uniform(0.15, 0.85, size=(n, slots)).astype(f32)
-    r = rng.uniform(*radius, size=(n, slots)).astype(f32)
-    aspect = np.sqrt(rng.uniform(0.45, 2.2, size=(n, slots))).astype(f32)
-    angle = rng.uniform(0.0, math.pi, size=(n, slots)).astype(f32)
-    sides = rng.integers(4, _MAX_POLY_SIDES + 1, size=(n, slots))
-    jitter = rng.uniform(-0.35, 0.35, size=(n, slots, _MAX_POLY_SIDES)).astype(f32)
-    reach = rng.uniform(0.75, 1.1, size=(n, slots, _MAX_POLY_SIDES)).astype(f32)
-
-    u, v = _rotated(xs, ys, cx, cy, angle)
-    ra, rb = (r * aspect)[..., None, None], (r / aspect)[..., None, None]
-    ellipse = (u / ra) ** 2 + (v / rb) ** 2 <= 1.0
-    rectangle = (np.abs(u) <= 0.85 * ra) & (np.abs(v) <= 0.85 * rb)
-    out = np.where((kind == 0)[..., None, None], ellipse, rectangle)
-    if kinds > 2:
-        # Convex polygon: intersection of half-planes with normals spread round the circle.
-        polygon = np.ones_like(out)
-        dx, dy = xs - cx[..., None, None], ys - cy[..., None, None]
-        for k in range(_MAX_POLY_SIDES):
-            step = (2.0 * math.pi / sides).astype(f32)
-            phi = angle + step * (k + jitter[..., k])
-            limit = np.where(k < sides, r * reach[..., k], f32(np.inf))[..., None, None]
-            proj = dx * np.cos(phi)[..., None, None] + dy * np.sin(phi)[..., None, None]
-            polygon &= proj <= limit
-        out = np.where((kind == 2)[..., None, None], polygon, out)
-    return out, (cx, cy)
-
-
-def _smooth_noise(rng: np.random.Generator, n: int, size: int, cells: int) -> np.ndarray:
-    """``n×size×size`` smooth noise in [0, 1]: a ``cells×cells`` grid, bilinearly upsampled."""
-    grid = rng.uniform(0.0, 1.0, size=(n, cells + 1, cells + 1))
-    pos = (np.arange(size) + 0.5) / size * cells
-    i0 = np.minimum(pos.astype(int), cells - 1)
-    f = (pos - i0)[None, :]
-    rows = grid[:, i0, :] * (1 - f)[..., None] + grid[:, i0 + 1, :] * f[..., None]
-    g = f[:, None, :]
-    out: np.ndarray = rows[:, :, i0] * (1 - g) + rows[:, :, i0 + 1] * g
-    return out
-
-
-def _distinct_colours(rng: np.random.Generator, reference: np.ndarray) -> np.ndarray:
-    """Colours (``n×slots×3``) at RGB distance >= the contrast threshold from ``reference``."""
-    cand = rng.uniform(0.0, 1.0, size=(*reference.shape[:2], _COLOUR_CANDIDATES, 3))
-    dist = np.linalg.norm(cand - reference[:, :, None, :], axis=-1)
-    ok = dist >= _OBJECT_MIN_CONTRAST
-    # First candidate far enough; if none is, the farthest one.
-    pick = np.where(ok.any(axis=-1), ok.argmax(axis=-1), dist.argmax(axis=-1))
-    out: np.ndarray = np.take_along_axis(cand, pick[..., None, None], axis=2)[:, :, 0, :]
-    return out
-
-
-def _footprint_colour(canvas: np.ndarray, shapes: np.ndarray) -> np.ndarray:
-    """Mean colour (``n×slots×3``) of ``canvas`` (``n×3×H×W``) under each shape."""
-    n, slots = shapes.shape[:2]
-    weights = shapes.reshape(n, slots, -1).astype(np.float32)
-    sums = weights @ canvas.reshape(n, 3, -1).transpose(0, 2, 1)
-    area = np.maximum(weights.sum(axis=-1, keepdims=True), 1.0)
-    out: np.ndarray = sums / area
-    return out
-
-
-def _paint(canvas: np.ndarray, shapes: np.ndarray, colours: np.ndarray, active: np.ndarray) -> None:
-    """Paint shapes (``n×slots×H×W``) with colour fields (``n×slots×3×H×W``) in slot order."""
-    for s in range(shapes.shape[1]):
-        where = (shapes[:, s] & active[:, s, None, None])[:, None]
-        np.copyto(canvas, colours[:, s], where=where)
+def _check_int(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def generate_scenes(
@@ -193,12 +104,19 @@ def generate_scenes(
 ) -> SaliencySet:
     """Procedurally generate saliency scenes with ground-truth masks.
 
-    Each scene: a textured background (blend of a linear gradient, stripes and smooth noise
-    between two random colours), up to ``max_distractors`` low-contrast shapes (colour within
-    ±0.12 per channel of the background's mean colour; not salient), then 1..``max_objects``
-    salient objects (ellipse, rotated rectangle or convex polygon) in a colour at RGB distance
-    >= 0.45 from the background's mean colour, with mild shading; finally Gaussian pixel noise.
-    The mask is the union of the salient objects (later objects may overlap earlier ones).
+    Each scene, in drawing order (:mod:`darwin_bench.data.shapes` has the building blocks):
+
+    1. a textured background: two random colours blended by a mix of a linear gradient,
+       stripes and smooth noise;
+    2. 0..``max_distractors`` low-contrast ellipses or rectangles, each in the mean colour of
+       what it covers shifted by at most 0.2 per channel (not salient);
+    3. 1..``max_objects`` salient objects (ellipse, rotated rectangle or convex polygon, radius
+       0.1-0.26 of the side; the count is geometric with p = 0.55, capped), each in a colour at
+       RGB distance >= 0.35 from the mean colour of what it covers, with a linear shading of
+       amplitude <= 0.15;
+    4. Gaussian pixel noise of standard deviation ``noise``, then clipping to [0, 1].
+
+    The mask is the union of the salient objects (later objects may cover earlier ones).
 
     Args:
         n: Number of scenes, >= 1.
@@ -214,69 +132,23 @@ def generate_scenes(
     Raises:
         ValueError: Any argument out of range.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < _MIN_SIZE:
-        raise ValueError(f"size must be an integer >= {_MIN_SIZE}, got {size!r}")
-    if not isinstance(max_objects, (int, np.integer)) or max_objects < 1:
-        raise ValueError(f"max_objects must be an integer >= 1, got {max_objects!r}")
-    if not isinstance(max_distractors, (int, np.integer)) or max_distractors < 0:
-        raise ValueError(f"max_distractors must be an integer >= 0, got {max_distractors!r}")
+    n = _check_int("n", n, 1)
+    size = _check_int("size", size, _MIN_SIZE)
+    max_objects = _check_int("max_objects", max_objects, 1)
+    max_distractors = _check_int("max_distractors", max_distractors, 0)
     if not (0.0 <= noise <= 0.5):
         raise ValueError(f"noise must lie in [0, 0.5], got {noise!r}")
-    n, size = int(n), int(size)
     rng = np.random.default_rng(seed)
-    f32 = np.float32
-    coords = ((np.arange(size, dtype=np.float64) + 0.5) / size).astype(f32)
-    ys, xs = coords[:, None], coords[None, :]
-
-    def col(a: np.ndarray) -> np.ndarray:
-        """``(n, k)`` -> ``(n, k, 1, 1)`` float32, to broadcast against ``H×W``."""
-        return a.astype(f32)[..., None, None]
-
-    # Background: two colours blended by a mix of gradient, stripes and smooth noise.
-    c0 = rng.uniform(0.0, 1.0, size=(n, 3))
-    c1 = np.clip(c0 + rng.uniform(-_BG_SPREAD, _BG_SPREAD, size=(n, 3)), 0.0, 1.0)
-    theta = rng.uniform(0.0, 2.0 * math.pi, size=(n, 2))
-    proj = xs * col(np.cos(theta)) + ys * col(np.sin(theta))
-    lo = proj[:, 0].min(axis=(1, 2), keepdims=True)
-    gradient = (proj[:, 0] - lo) / (proj[:, 0].max(axis=(1, 2), keepdims=True) - lo + 1e-6)
-    freq = rng.uniform(2.0, 7.0, size=(n, 1))
-    phase = rng.uniform(0.0, 2.0 * math.pi, size=(n, 1))
-    stripes = 0.5 + 0.5 * np.sin(
-        f32(2.0 * math.pi) * col(freq)[:, 0] * proj[:, 1] + col(phase)[:, 0]
-    )
-    cells = int(rng.integers(3, 7))
-    smooth = _smooth_noise(rng, n, size, cells).astype(f32)
-    weights = col(rng.dirichlet((1.0, 1.0, 1.0), size=n))
-    t = weights[:, 0] * gradient + weights[:, 1] * stripes + weights[:, 2] * smooth
-    canvas = col(c0) + col(c1 - c0) * t[:, None]
-
-    # Low-contrast distractors: colour close to the background they cover.
+    canvas = shapes.background(rng, n, size)
     if max_distractors > 0:
-        d_shapes, _ = _shapes(rng, xs, ys, n, max_distractors, 2, (0.06, 0.2))
-        d_count = rng.integers(0, max_distractors + 1, size=(n, 1))
-        d_active = np.arange(max_distractors)[None] < d_count
-        delta = rng.uniform(-_DISTRACTOR_CONTRAST, _DISTRACTOR_CONTRAST, (n, max_distractors, 3))
-        d_col = np.clip(_footprint_colour(canvas, d_shapes) + delta, 0.0, 1.0)
-        d_field = np.broadcast_to(col(d_col), (*d_col.shape, size, size))
-        _paint(canvas, d_shapes, d_field, d_active)
-
-    # Salient objects: colour far from the background they cover, with mild linear shading.
-    shapes, _ = _shapes(rng, xs, ys, n, max_objects, 3, (0.1, 0.26))
+        shapes.add_distractors(rng, canvas, max_distractors)
+    draw = shapes.draw_shapes(rng, n, max_objects, 3, _OBJECT_RADIUS)
+    objects = shapes.rasterize(draw, *shapes.pixel_grid(size))
     count = 1 + np.minimum(rng.geometric(0.55, size=(n, 1)) - 1, max_objects - 1)
     active = np.arange(max_objects)[None] < count
-    colours = _distinct_colours(rng, _footprint_colour(canvas, shapes))
-    tilt = rng.uniform(0.0, 2.0 * math.pi, size=(n, max_objects))
-    shade_amp = col(rng.uniform(0.0, 0.15, size=(n, max_objects)))
-    shade = (xs * col(np.cos(tilt)) + ys * col(np.sin(tilt)) - f32(0.5)) * shade_amp
-    field = col(colours) + shade[:, :, None]
-    _paint(canvas, shapes, field, active)
-    mask = np.any(shapes & active[..., None, None], axis=1, keepdims=True)
-
-    if noise > 0:
-        canvas += rng.standard_normal(size=canvas.shape, dtype=f32) * f32(noise)
-    images = np.clip(canvas, 0.0, 1.0, out=canvas)
+    shapes.paint_objects(rng, canvas, objects, active)
+    mask = np.any(objects & active[..., None, None], axis=1, keepdims=True)
+    images = shapes.add_noise(rng, canvas, noise)
     name = f"scenes(n={n},size={size},seed={seed},objects<={max_objects})"
     return SaliencySet.from_arrays(images, mask, name)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,29 @@ def test_generation_is_deterministic_and_seed_dependent() -> None:
     np.testing.assert_array_equal(a.masks, b.masks)
     assert a.sha256 == b.sha256 and a.name == b.name
     assert c.sha256 != a.sha256 and not np.array_equal(c.masks, a.masks)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "digest"),
+    [
+        ({"n": 40, "seed": 0}, "7df2a0e63adf7ba424e580c9c3ee3b322c30af290f65c4fb96fec6177a07dde3"),
+        (
+            {"n": 16, "size": 24, "seed": 5, "max_objects": 1, "max_distractors": 0, "noise": 0.0},
+            "b576fa7465b02c3c83cd4b247e44f23939a5bbf6fc59b4d85e17f0702b805722",
+        ),
+        (
+            {"n": 10, "size": 40, "seed": 3, "max_objects": 5, "max_distractors": 7},
+            "204e082920746ccbce29f6c8ccf27e1a422a10c621bb595952bc687a0a0ddb57",
+        ),
+    ],
+)
+def test_scenes_are_pinned_bit_for_bit(kwargs: dict[str, Any], digest: str) -> None:
+    # The Saliency task's data (and so its data hash) may change only deliberately: these raw
+    # byte digests (independent of any hash helper) were taken before generate_scenes was split
+    # into the building blocks of darwin_bench.data.shapes.
+    scenes = generate_scenes(**kwargs)
+    raw = hashlib.sha256(scenes.images.tobytes() + scenes.masks.tobytes()).hexdigest()
+    assert raw == digest
 
 
 def test_large_batches_generate() -> None:
