@@ -23,10 +23,10 @@ step per child. The run stops exactly when the budget is spent: on the last step
 population env evaluates only the children the budget still pays for.
 
 **Specialization** (``specialize=True``, seed 004's second method): on an env whose space
-squeezes a trained base network (``darwin_bench/Digits-MLP-Specialize-v0``, space
-``squeeze``), the first generation is the base network and squeezes of it; the env builds
-every child by inheriting the base's surviving weights, refits the output layer and
-fine-tunes briefly.
+squeezes a trained base network (space ``squeeze``: ``darwin_bench/Objects-CNN-Specialize-v0``,
+``darwin_bench/Digits-MLP-Specialize-v0``), the first generation is the base network and
+squeezes of it; the env builds every child by inheriting the base's surviving weights, refits
+the output layer and fine-tunes briefly.
 """
 
 from __future__ import annotations
@@ -208,7 +208,7 @@ class GeneticAlgorithm(Agent):
         if cfg.specialize and not hasattr(space, "base_genome"):
             raise ValueError(
                 f"ga with specialize=true needs a space that squeezes a trained base network "
-                f"(e.g. darwin_bench/Digits-MLP-Specialize-v0); {envs.env_id} has space "
+                f"(e.g. darwin_bench/Objects-CNN-Specialize-v0); {envs.env_id} has space "
                 f"{space.name!r}"
             )
         self.generations = []

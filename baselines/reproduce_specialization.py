@@ -1,216 +1,375 @@
-"""Seed 004's specialization claim, measured on Digits: ``darwin-bench reproduce specialization``.
+"""Seed 004's specialization claim, by its own protocol: ``darwin-bench reproduce specialization``.
 
-The paper trains a base network on a related objective (object position), squeezes it with
-genetic operators that inherit weights, fits new final-layer weights, and reports the
-specialized model 8x faster, 17x smaller and 13% lower error than a fully trained larger
-network. Our protocol (offline, CPU, a few minutes):
+The paper trains a base network to *predict object position*, squeezes it with genetic
+operators that inherit weights, fits new final-layer weights to *recognise objects*, and
+reports the specialized model 8x faster, 17x smaller and 13% lower error than a fully trained
+larger network. Two rows, each over held-out seeds (never used to choose a default):
 
-1. **Base**: a 64-256-256-256 ReLU MLP trained on the Digits training images of classes 0-4
-   only (the related objective), ``base_epochs`` epochs.
-2. **Specialization**: the ``ga`` agent with ``specialize=true`` on
-   ``darwin_bench/Digits-MLP-Specialize-v0`` (all 10 classes): each candidate keeps a fraction
-   of every hidden layer's neurons (0 removes a layer) with their trained weights, gets its
-   output layer refit by ridge least squares and is fine-tuned ``finetune_epochs`` epochs.
-   Reward: ``mnasnet`` on FLOPs (deterministic); the winner is the best reward, i.e. chosen on
-   validation data only.
-3. **Large from scratch**: the base's architecture with a 10-class head (64-256-256-256-10),
-   trained on all 10 classes from scratch, once for ``large_epochs`` (a full training, the
-   paper's comparison) and once for ``finetune_epochs`` (the same short budget as the
-   specialization step).
-4. **Measure** test error, parameters and host latency (batch 1, one thread, median of
-   interleaved rounds) of the winner and both large networks.
+* **scenes** (the faithful analogue): generated scenes of one object of 5 shape classes at a
+  random place (:mod:`darwin_bench.data.objects`). The base CNN (3 conv blocks + a dense layer)
+  is trained to regress the object's centre on ``pretext_scenes`` unlabelled scenes (plenty of
+  data). The recognition data is scarce: ``labelled`` training labels, 500 validation, 2,000
+  test scenes, all drawn afresh per seed.
+* **digits** (the earlier analogue): the base MLP is trained on digits 0-4; the target is all
+  10 classes of scikit-learn's digits (1,077 / 360 / 360).
 
-``latency_ratio`` and ``size_ratio`` are large / specialized; ``error_difference`` is
-large test error minus specialized test error in percentage points (positive: the
-specialized network is better), all against the fully trained large network; the
-``short_budget`` block holds the same against the short-budget one.
+Per row and seed:
+
+1. **Specialize**: the ``ga`` agent with ``specialize=true`` on the row's ``*-Specialize-v0``
+   env: candidates keep a fraction of each unit of the base with their trained weights, get
+   the output layer refit by ridge least squares, then ``finetune_epochs`` of fine-tuning.
+   Reward ``mnasnet`` on FLOPs; the *winner* is the best reward (validation data only).
+2. **From scratch**: the base's architecture scaled by each of ``scratch_widths`` (filters and
+   neurons), with a class head, trained ``scratch_epochs`` epochs on the same labelled data.
+   The *large* network is the one at ``large_width`` (the base's own size).
+3. **Measure** test error, parameters, modeled latency on every device profile and host
+   latency (batch 1, the median over interleaved rounds) of the winner and the large network.
+
+Ratios are large / specialized; ``error_difference`` is large minus specialized test error in
+percentage points (positive: the specialized network is better). Each is summarized over seeds
+with a 95% Student-t interval (ratios: geometric mean, interval on the log scale). Because a
+reward target fixes the winner's size, the accuracy-vs-size *fronts* are reported too: every
+specialized candidate and every from-scratch size, and ``at_size``: per from-scratch size, its
+test error minus that of the specialized candidate with at most as many parameters and the best
+*validation* error.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from torch import nn
 
+from baselines.config import Config
 from baselines.runner import run_agent
+from baselines.specialization_report import plot_fronts, summarize_row
+from baselines.specialization_tuning import tune
 from darwin_bench.architecture import Architecture
-from darwin_bench.costs import LatencyConfig, count_params, measure_latency_ms
+from darwin_bench.costs import CostConfig, measure_costs
 from darwin_bench.seeding import derive_seed
 from darwin_bench.tasks.specialization import SpecializationTask
 from envs.tasks import make_task
 
-ENV_ID = "darwin_bench/Digits-MLP-Specialize-v0"
-
-#: Options (``--options '{"budget": 24}'``) and their defaults.
-DEFAULTS: dict[str, Any] = {
-    "budget": 40,
-    "population_size": 8,
-    "finetune_epochs": 10,
-    "base_epochs": 30,
-    "large_epochs": 30,
-    "base_hidden": [256, 256, 256],
-    "base_classes": [0, 1, 2, 3, 4],
-    "latency_rounds": 7,
-}
+#: The paper's figures (seed 004), for the JSON.
+PAPER = {"latency_ratio": 8.0, "size_ratio": 17.0, "relative_error_reduction": 0.13}
 
 
-def _options(options: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(options) - set(DEFAULTS))
-    if unknown:
-        raise ValueError(f"option(s) {unknown} unknown; allowed: {sorted(DEFAULTS)}")
-    return {**DEFAULTS, **options}
+def _check(name: str, ok: bool, allowed: str, value: Any) -> None:
+    if not ok:
+        raise ValueError(f"{name} must be {allowed}; got {value!r}")
 
 
-def _latencies(models: dict[str, nn.Module], example: Any, rounds: int) -> dict[str, float]:
-    """Median host latency (ms, batch 1, 1 thread) per model, timed in interleaved rounds."""
-    config = LatencyConfig(warmup=10, repeats=21, number=20, threads=1)
+@dataclass
+class RowConfig(Config):
+    """The protocol of one row (each row subclass sets its own defaults).
+
+    Attributes:
+        base_conv: conv blocks of the base (``[{"filters", "kernel", "pool"}]``; empty: MLP).
+        base_hidden: hidden dense widths of the base.
+        base_epochs: epochs the base trains on its pretext.
+        finetune_epochs: fine-tuning epochs of every specialized candidate (the env's fidelity).
+        finetune_lr: Adam learning rate of the fine-tuning.
+        ridge: ridge penalty of the output refit.
+        budget: specialized candidates the GA evaluates per seed.
+        population_size: GA population (children per generation).
+        scratch_epochs: training epochs of the from-scratch networks.
+        scratch_widths: width multipliers of the base architecture trained from scratch.
+        large_width: the multiplier of the "large" network the headline ratios compare with.
+    """
+
+    env_id: ClassVar[str] = ""
+    task: ClassVar[str] = ""
+
+    base_conv: list[dict[str, Any]] = field(default_factory=list)
+    base_hidden: list[int] = field(default_factory=lambda: [256, 256, 256])
+    base_epochs: int = 30
+    finetune_epochs: int = 10
+    finetune_lr: float = 1e-3
+    ridge: float = 1e-3
+    budget: int = 40
+    population_size: int = 8
+    scratch_epochs: int = 30
+    scratch_widths: list[float] = field(default_factory=lambda: [0.125, 0.25, 0.5, 1.0])
+    large_width: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("base_epochs", "finetune_epochs", "budget", "population_size"):
+            _check(name, getattr(self, name) >= 1, "an integer >= 1", getattr(self, name))
+        _check("scratch_epochs", self.scratch_epochs >= 1, "an integer >= 1", self.scratch_epochs)
+        _check("finetune_lr", self.finetune_lr > 0, "> 0", self.finetune_lr)
+        _check("ridge", self.ridge >= 0, ">= 0", self.ridge)
+        widths = self.scratch_widths
+        _check("scratch_widths", bool(widths) and min(widths) > 0, "positive numbers", widths)
+        _check("large_width", self.large_width in widths, "one of scratch_widths", self.large_width)
+
+    def task_kwargs(self, seed: int) -> dict[str, Any]:
+        """The specialization task's kwargs for one seed (its base seed derives from it)."""
+        return {
+            "base_conv": self.base_conv,
+            "base_hidden": self.base_hidden,
+            "base_epochs": self.base_epochs,
+            "base_seed": derive_seed(seed, "base"),
+            "ridge": self.ridge,
+            "finetune_lr": self.finetune_lr,
+        }
+
+    def env_kwargs(self, seed: int) -> dict[str, Any]:
+        """The specialize env's kwargs for one seed."""
+        return {
+            "epochs": self.finetune_epochs,
+            "measure_latency": False,  # the search rewards FLOPs; latency is measured after
+            "task_kwargs": self.task_kwargs(seed),
+            "space_kwargs": {"base_conv": self.base_conv, "base_hidden": self.base_hidden},
+        }
+
+    def recognition_data(self) -> str:
+        """What labelled data the specialized and from-scratch networks share (for the JSON)."""
+        raise NotImplementedError
+
+
+@dataclass
+class ScenesRow(RowConfig):
+    """Seed 004's protocol on generated object scenes (see the module docstring).
+
+    Attributes:
+        labelled: labelled training scenes (the scarce recognition labels).
+        pretext_scenes: unlabelled scenes (with object positions) the base is trained on.
+    """
+
+    env_id: ClassVar[str] = "darwin_bench/Objects-CNN-Specialize-v0"
+    task: ClassVar[str] = "objects-specialize"
+
+    base_conv: list[dict[str, Any]] = field(
+        default_factory=lambda: [{"filters": 16}, {"filters": 32}, {"filters": 32}]
+    )
+    base_hidden: list[int] = field(default_factory=lambda: [64])
+    base_epochs: int = 20
+    finetune_epochs: int = 30
+    finetune_lr: float = 1e-3
+    budget: int = 24
+    scratch_epochs: int = 100
+    scratch_widths: list[float] = field(default_factory=lambda: [0.25, 0.5, 1.0])
+    labelled: int = 500
+    pretext_scenes: int = 5000
+
+    def task_kwargs(self, seed: int) -> dict[str, Any]:
+        target = {"labelled": self.labelled, "data_seed": seed}
+        return {
+            **super().task_kwargs(seed),
+            "pretext_scenes": self.pretext_scenes,
+            "target_kwargs": target,
+        }
+
+    def recognition_data(self) -> str:
+        return (
+            f"{self.labelled} labelled training scenes, 500 validation, 2000 test (5 classes, "
+            f"drawn per seed); base trained on {self.pretext_scenes} unlabelled scenes' positions"
+        )
+
+
+@dataclass
+class DigitsRow(RowConfig):
+    """The Digits analogue: the base MLP is trained on ``base_classes`` of the digits.
+
+    Attributes:
+        base_classes: the digits the base is trained on (its related objective).
+    """
+
+    env_id: ClassVar[str] = "darwin_bench/Digits-MLP-Specialize-v0"
+    task: ClassVar[str] = "digits-specialize"
+
+    base_classes: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
+
+    def task_kwargs(self, seed: int) -> dict[str, Any]:
+        return {**super().task_kwargs(seed), "base_classes": self.base_classes}
+
+    def recognition_data(self) -> str:
+        return (
+            "scikit-learn digits, fixed split: 1077 training, 360 validation, 360 test images; "
+            f"base trained on the training images of classes {self.base_classes}"
+        )
+
+
+ROWS: dict[str, type[RowConfig]] = {"scenes": ScenesRow, "digits": DigitsRow}
+
+
+@dataclass
+class SpecializationConfig(Config):
+    """Settings of ``darwin-bench reproduce specialization`` (``--options`` JSON).
+
+    Attributes:
+        seeds: held-out seeds the result is reported on (default: ``--seed`` and the 4 after).
+        tuning_seeds: the seeds defaults were chosen on (validation only); must not overlap
+            ``seeds``.
+        rows: which rows to run (``scenes``, ``digits``).
+        mode: ``"report"`` (the held-out-seed result) or ``"tune"`` (the validation-only grid
+            on the tuning seeds that chose the defaults, see
+            :mod:`baselines.specialization_tuning`).
+        latency_rounds: interleaved rounds of host-latency measurement (median taken).
+        scenes: the scenes row's protocol (:class:`ScenesRow` fields).
+        digits: the Digits row's protocol (:class:`DigitsRow` fields).
+    """
+
+    seeds: list[int] | None = None
+    tuning_seeds: list[int] = field(default_factory=lambda: [100, 101])
+    rows: list[str] = field(default_factory=lambda: ["scenes", "digits"])
+    mode: str = "report"
+    latency_rounds: int = 7
+    scenes: ScenesRow = field(default_factory=ScenesRow)
+    digits: DigitsRow = field(default_factory=DigitsRow)
+
+    def __post_init__(self) -> None:
+        bad = [r for r in self.rows if r not in ROWS]
+        _check("rows", bool(self.rows) and not bad, f"a non-empty list of {list(ROWS)}", self.rows)
+        _check("mode", self.mode in ("report", "tune"), "'report' or 'tune'", self.mode)
+        _check("latency_rounds", self.latency_rounds >= 1, "an integer >= 1", self.latency_rounds)
+        if self.seeds is not None:
+            overlap = sorted(set(self.seeds) & set(self.tuning_seeds))
+            _check("seeds", bool(self.seeds) and not overlap, "disjoint from tuning_seeds", overlap)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> SpecializationConfig:
+        """Parse options; ``scenes`` and ``digits`` are parsed by their row configs."""
+        data = dict(data or {})
+        rows = {
+            k: ROWS[k].from_dict(data.pop(k)) for k in list(ROWS) if isinstance(data.get(k), dict)
+        }
+        config = super().from_dict(data)
+        for name, row in rows.items():
+            setattr(config, name, row)
+        return config
+
+
+def host_latencies(models: dict[str, nn.Module], example: Any, rounds: int) -> dict[str, float]:
+    """Median host latency (``latency_ms``, batch 1) per model over interleaved rounds."""
+    config = CostConfig(latency=True, devices=())
     samples: dict[str, list[float]] = {name: [] for name in models}
     for _ in range(rounds):
         for name, model in models.items():
-            samples[name].append(measure_latency_ms(model, example, config)["median"])
+            samples[name].append(measure_costs(model, example, config)["latency_ms"])
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def _plot(path: Path, points: list[tuple[float, float]], rows: dict[str, dict[str, float]]) -> Path:
-    import matplotlib
+def _network_row(result: Any, costs: dict[str, float]) -> dict[str, Any]:
+    """Errors (percent) and costs of one trained network."""
+    return {
+        "val_error": 100.0 * (1.0 - result.metrics["accuracy"]),
+        "test_error": 100.0 * (1.0 - result.metrics["test_accuracy"]),
+        "params": costs["params"],
+        "flops": costs["flops"],
+        **{k: v for k, v in costs.items() if k.startswith("latency_ms@")},
+    }
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 4), dpi=120)
-    ax.scatter([p for p, _ in points], [e for _, e in points], s=14, c="0.6", label="GA candidates")
-    markers = {"specialized": ("*", "C3"), "large": ("s", "C0"), "large_short": ("^", "C1")}
-    for name, row in rows.items():
-        marker, color = markers[name]
-        ax.scatter(row["params"], row["test_error"], marker=marker, s=90, c=color, label=name)
-    ax.set_xscale("log")
-    ax.set_xlabel("parameters")
-    ax.set_ylabel("test error (%)")
-    ax.set_title("Digits: specialization vs large from scratch")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    names = list(rows)
-    bx.bar(
-        names, [rows[n]["latency_ms"] * 1e3 for n in names], color=[markers[n][1] for n in names]
+def run_seed(row: RowConfig, seed: int, out: Path, rounds: int) -> dict[str, Any]:
+    """One seed of one row: the GA's specialized candidates, the winner, the from-scratch sizes."""
+    run = run_agent(
+        "ga",
+        row.env_id,
+        budget=row.budget,
+        seed=seed,
+        out_dir=out,
+        env_kwargs=row.env_kwargs(seed),
+        agent_config={"specialize": True, "population_size": row.population_size},
+        resume=False,
     )
-    bx.set_ylabel("host latency, batch 1 (µs, median)")
-    bx.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    evaluations = [e for e in run.record.evaluations if e.ok and e.reward is not None]
+    best = max(evaluations, key=lambda e: (float(e.reward or 0.0), -int(e.step or 0)))
+    task = make_task(row.task, row.task_kwargs(seed))
+    assert isinstance(task, SpecializationTask)
+    arch = Architecture.from_dict(best.architecture)
+    winner = task.fit(arch, seed=best.seed, fidelity=best.fidelity)
+    target, example = task.target, task.example_input(1)
+    scratch = {
+        w: target.fit(
+            task.scaled_architecture(w),
+            seed=derive_seed(seed, "scratch", w),
+            fidelity={"epochs": row.scratch_epochs},
+        )
+        for w in row.scratch_widths
+    }
+    modeled = CostConfig(latency=False)
+    large = scratch[row.large_width]
+    host = host_latencies({"specialized": winner.model, "large": large.model}, example, rounds)
+    specialized = _network_row(winner, measure_costs(winner.model, example, modeled))
+    candidates = [
+        {
+            "val_error": 100.0 * (1.0 - e.metrics["accuracy"]),
+            "test_error": 100.0 * (1.0 - e.metrics["test_accuracy"]),
+            "params": e.costs["params"],
+            "keep": e.architecture["extra"]["keep"],
+        }
+        for e in evaluations
+    ]
+    return {
+        "seed": seed,
+        "base": task.base_metrics(),
+        "specialized": {
+            **specialized,
+            "latency_ms": host["specialized"],
+            "keep": arch.extra["keep"],
+            "reproduced_exactly": winner.metrics["test_accuracy"] == best.metrics["test_accuracy"],
+        },
+        "large": {
+            **_network_row(large, measure_costs(large.model, example, modeled)),
+            "latency_ms": host["large"],
+            "width": row.large_width,
+        },
+        "scratch": [
+            {"width": w, **_network_row(r, measure_costs(r.model, example, modeled))}
+            for w, r in scratch.items()
+        ],
+        "candidates": candidates,
+        "run_log": str(run.path),
+    }
 
 
 def reproduce(*, out: Path, seed: int, options: dict[str, Any]) -> dict[str, Any]:
     """Run the protocol of the module docstring; return the measured JSON result.
 
     Raises:
-        ValueError: for an unknown option.
+        ValueError: for an unknown or out-of-range option (named).
     """
-    opts = _options(options)
-    task_kwargs = {
-        "base_hidden": list(opts["base_hidden"]),
-        "base_classes": list(opts["base_classes"]),
-        "base_epochs": int(opts["base_epochs"]),
-    }
-    env_kwargs = {
-        "epochs": int(opts["finetune_epochs"]),
-        "measure_latency": False,  # the search rewards FLOPs; latency is measured below
-        "task_kwargs": task_kwargs,
-        "space_kwargs": {"base_hidden": list(opts["base_hidden"])},
-    }
-    run = run_agent(
-        "ga",
-        ENV_ID,
-        budget=int(opts["budget"]),
-        seed=seed,
-        out_dir=out / "specialization",
-        env_kwargs=env_kwargs,
-        agent_config={"specialize": True, "population_size": int(opts["population_size"])},
-        resume=False,
-    )
-    evaluations = [e for e in run.record.evaluations if e.ok and e.reward is not None]
-    best = max(evaluations, key=lambda e: (float(e.reward or 0.0), -int(e.step or 0)))
-
-    task = make_task("digits-specialize", task_kwargs)
-    assert isinstance(task, SpecializationTask)
-    winner = task.fit(
-        Architecture.from_dict(best.architecture), seed=best.seed, fidelity=best.fidelity
-    )
-    digits = task.target
-    large_arch = Architecture(
-        "mlp",
-        digits.input_shape,
-        digits.num_outputs,
-        tuple(
-            [{"type": "dense", "units": w, "activation": "relu"} for w in opts["base_hidden"]]
-            + [{"type": "dense", "units": digits.num_outputs, "activation": None}]
-        ),
-    )
-    large_seed = derive_seed(seed, "large-from-scratch")
-    large = digits.fit(large_arch, seed=large_seed, fidelity={"epochs": int(opts["large_epochs"])})
-    short = digits.fit(
-        large_arch, seed=large_seed, fidelity={"epochs": int(opts["finetune_epochs"])}
-    )
-    models = {"specialized": winner.model, "large": large.model, "large_short": short.model}
-    latency = _latencies(models, digits.example_input(1), int(opts["latency_rounds"]))
-    results = {"specialized": winner, "large": large, "large_short": short}
-    rows = {
-        name: {
-            "test_error": 100.0 * (1.0 - r.test_metrics["test_accuracy"]),
-            "val_error": 100.0 * (1.0 - r.metrics["accuracy"]),
-            "params": float(count_params(r.model)),
-            "latency_ms": latency[name],
+    config = SpecializationConfig.from_dict(options)
+    if config.mode == "tune":
+        return tune(config)
+    seeds = config.seeds if config.seeds is not None else [seed + k for k in range(5)]
+    if set(seeds) & set(config.tuning_seeds):
+        raise ValueError(
+            f"seeds must be disjoint from tuning_seeds {config.tuning_seeds}; got {seeds}"
+        )
+    load_before = os.getloadavg()
+    rows: dict[str, Any] = {}
+    for name in config.rows:
+        row: RowConfig = getattr(config, name)
+        start = time.perf_counter()
+        per_seed = [
+            run_seed(row, s, out / "specialization" / name, config.latency_rounds) for s in seeds
+        ]
+        rows[name] = {
+            **summarize_row(per_seed),
+            "recognition_data": row.recognition_data(),
+            "protocol": {"env": row.env_id, **row.to_dict()},
+            "seeds": per_seed,
+            "wall_seconds": time.perf_counter() - start,
         }
-        for name, r in results.items()
-    }
-    hidden = [la["units"] for la in best.architecture["layers"] if la["type"] == "dense"][:-1]
-
-    def compare(ref: str) -> dict[str, float]:
-        spec, big = rows["specialized"], rows[ref]
-        return {
-            "latency_ratio": big["latency_ms"] / spec["latency_ms"],
-            "size_ratio": big["params"] / spec["params"],
-            "error_difference": big["test_error"] - spec["test_error"],
-            "relative_error_reduction": (big["test_error"] - spec["test_error"])
-            / max(big["test_error"], 1e-9),
-        }
-
-    points = [
-        (e.costs["params"], 100.0 * (1.0 - e.test_metrics["test_accuracy"])) for e in evaluations
-    ]
-    plot = _plot(out / "specialization.png", points, rows)
+    first = rows[config.rows[0]]["summary"]
+    plot = plot_fronts(out / "specialization.png", rows)
     return {
-        **compare("large"),
-        "short_budget": compare("large_short"),
-        "specialized": {
-            **rows["specialized"],
-            "hidden": hidden,
-            "keep": best.architecture["extra"]["keep"],
-            "refit_test_error_logged": 100.0 * (1.0 - best.test_metrics["test_accuracy"]),
-            "reproduced_exactly": winner.test_metrics["test_accuracy"]
-            == best.test_metrics["test_accuracy"],
-        },
-        "large": {
-            **rows["large"],
-            "hidden": list(opts["base_hidden"]),
-            "epochs": opts["large_epochs"],
-        },
-        "large_short": {**rows["large_short"], "epochs": opts["finetune_epochs"]},
-        "protocol": {
-            "task": "digits (sklearn 8x8, 10 classes; test = fixed 20% split)",
-            "base": f"MLP 64-{'-'.join(map(str, opts['base_hidden']))} trained "
-            f"{opts['base_epochs']} epochs on classes {opts['base_classes']}",
-            "search": f"ga specialize=true, population {opts['population_size']}, "
-            f"budget {opts['budget']}, fine-tune {opts['finetune_epochs']} epochs, "
-            "reward mnasnet on flops, winner by validation-based reward",
-            "latency": "host CPU, batch 1, 1 thread, median of interleaved rounds",
-            "seed": seed,
-        },
-        "paper": {"latency_ratio": 8.0, "size_ratio": 17.0, "relative_error_reduction": 0.13},
-        "run_log": str(run.path),
+        "latency_ratio": first["latency_ratio"]["mean"],
+        "size_ratio": first["size_ratio"]["mean"],
+        "error_difference": first["error_difference"]["mean"],
+        "primary_row": config.rows[0],
+        "rows": rows,
+        "held_out_seeds": seeds,
+        "tuning_seeds": config.tuning_seeds,
+        "paper": PAPER,
+        "config": config.to_dict(),
+        "load_average": {"before": list(load_before), "after": list(os.getloadavg())},
         "plot": str(plot),
     }

@@ -73,6 +73,45 @@ def mean_se(values: Sequence[float | None]) -> MeanSE:
     return MeanSE(mean, se, len(finite))
 
 
+def mean_ci(
+    values: Sequence[float], *, confidence: float = 0.95, log: bool = False
+) -> dict[str, float | int | None]:
+    """Mean of ``values`` with a Student-t confidence interval over them (seeds).
+
+    Args:
+        values: one finite value per seed.
+        confidence: coverage of the interval.
+        log: for ratios: the interval of the mean of ``log(values)``, exponentiated, i.e. the
+            geometric mean and its interval (a ratio of 2 and one of 1/2 average to 1).
+
+    Returns:
+        ``{"mean", "low", "high", "n"}``; ``low``/``high`` are ``None`` for fewer than 2 values.
+
+    Raises:
+        ValueError: for an empty list, a non-finite value, or (``log``) a value <= 0.
+    """
+    from scipy import stats
+
+    data = np.asarray([float(v) for v in values], dtype=float)
+    if data.size == 0 or not np.all(np.isfinite(data)) or (log and np.any(data <= 0)):
+        raise ValueError(f"values must be finite{' and > 0' if log else ''}; got {list(values)}")
+    x = np.log(data) if log else data
+    mean = float(x.mean())
+    low = high = None
+    if x.size > 1:
+        half = float(
+            stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
+        )
+        low, high = mean - half, mean + half
+    back = math.exp if log else float
+    return {
+        "mean": back(mean),
+        "low": None if low is None else back(low),
+        "high": None if high is None else back(high),
+        "n": int(x.size),
+    }
+
+
 @dataclass(frozen=True)
 class RunSummary:
     """The comparable numbers of one run."""

@@ -38,6 +38,10 @@ ENTRY_POINTS = {
 }
 VECTOR_ENTRY_POINTS = {"proposal": "envs.population:PopulationEnv"}
 
+#: The base CNN of ``Objects-CNN-Specialize-v0``: conv blocks (3x3, max-pooled) and dense widths.
+OBJECTS_BASE_CONV = [{"filters": 16}, {"filters": 32}, {"filters": 32}]
+OBJECTS_BASE_HIDDEN = [64]
+
 #: Every env darwin_bench registers at import.
 ENVS: list[EnvEntry] = [
     EnvEntry(
@@ -76,6 +80,38 @@ ENVS: list[EnvEntry] = [
                 "base_hidden": [256, 256, 256],
                 "base_classes": [0, 1, 2, 3, 4],
                 "base_epochs": 2,
+            },
+        },
+    ),
+    EnvEntry(
+        f"{NAMESPACE}/Objects-CNN-v0",
+        "proposal",
+        {"task": "objects", "space": "cnn"},
+        "seed 004's target task: the class of the one object (5 shapes) in generated 32x32 "
+        "scenes, from 500 labelled training images; CNNs of 1-3 conv blocks",
+        {"epochs": 1, "task_kwargs": {"labelled": 32, "val": 32, "test": 32}},
+    ),
+    EnvEntry(
+        f"{NAMESPACE}/Objects-CNN-Specialize-v0",
+        "proposal",
+        {
+            "task": "objects-specialize",
+            "space": "squeeze",
+            "task_kwargs": {"base_conv": OBJECTS_BASE_CONV, "base_hidden": OBJECTS_BASE_HIDDEN},
+            "space_kwargs": {"base_conv": OBJECTS_BASE_CONV, "base_hidden": OBJECTS_BASE_HIDDEN},
+        },
+        "seed 004 specialization: squeeze a 16-32-32 filter CNN (+64 dense) trained to predict "
+        "object position on 5,000 unlabelled scenes (weights inherited, output refit, short "
+        "fine-tune) into an object recogniser trained on 500 labels; action = the fraction of "
+        "each unit that survives",
+        {
+            "epochs": 1,
+            "task_kwargs": {
+                "base_conv": OBJECTS_BASE_CONV,
+                "base_hidden": OBJECTS_BASE_HIDDEN,
+                "base_epochs": 1,
+                "pretext_scenes": 64,
+                "target_kwargs": {"labelled": 32, "val": 32, "test": 32},
             },
         },
     ),

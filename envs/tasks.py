@@ -12,16 +12,19 @@ from darwin_bench.tasks.ancestor import AncestorTask
 from darwin_bench.tasks.control import ControlTask
 from darwin_bench.tasks.images import ImageTask
 from darwin_bench.tasks.language import CharLMTask, WordLMTask
+from darwin_bench.tasks.objects import ObjectsTask
 from darwin_bench.tasks.saliency import SaliencyTask
 from darwin_bench.tasks.saliency_ancestor import SaliencyAncestorTask
-from darwin_bench.tasks.specialization import digits_specialization
+from darwin_bench.tasks.specialization import digits_specialization, objects_specialization
 from darwin_bench.validation import check_choice
 
 TaskFactory = Callable[..., Task]
 
 #: Task name -> factory accepting the task's keyword arguments.
 TASKS: dict[str, TaskFactory] = {"digits": DigitsTask}
-TASKS["digits-specialize"] = digits_specialization  # seed 004: squeeze a trained base
+TASKS["digits-specialize"] = digits_specialization  # seed 004: squeeze a base trained on 0-4
+TASKS["objects"] = ObjectsTask  # seed 004: recognise the object of generated scenes, few labels
+TASKS["objects-specialize"] = objects_specialization  # seed 004: squeeze a position-trained CNN
 TASKS["digits-ancestor"] = AncestorTask  # seed 000: masks over a trained ancestor MLP
 TASKS["cartpole"] = partial(ControlTask, "CartPole-v1")  # PPO-trained policy networks
 TASKS.update({name: partial(ImageTask, name) for name in ("mnist", "fashion-mnist", "cifar10")})
