@@ -138,6 +138,8 @@ class ScenesRow(RowConfig):
 
     Attributes:
         labelled: labelled training scenes (the scarce recognition labels).
+        val: validation scenes (what the search and the from-scratch training see).
+        test: test scenes (reporting only).
         pretext_scenes: unlabelled scenes (with object positions) the base is trained on.
     """
 
@@ -155,10 +157,12 @@ class ScenesRow(RowConfig):
     scratch_epochs: int = 100
     scratch_widths: list[float] = field(default_factory=lambda: [0.25, 0.5, 1.0])
     labelled: int = 500
+    val: int = 500
+    test: int = 2000
     pretext_scenes: int = 5000
 
     def task_kwargs(self, seed: int) -> dict[str, Any]:
-        target = {"labelled": self.labelled, "data_seed": seed}
+        target = {"labelled": self.labelled, "val": self.val, "test": self.test, "data_seed": seed}
         return {
             **super().task_kwargs(seed),
             "pretext_scenes": self.pretext_scenes,
@@ -167,7 +171,8 @@ class ScenesRow(RowConfig):
 
     def recognition_data(self) -> str:
         return (
-            f"{self.labelled} labelled training scenes, 500 validation, 2000 test (5 classes, "
+            f"{self.labelled} labelled training scenes, {self.val} validation, {self.test} test "
+            "(5 classes, "
             f"drawn per seed); base trained on {self.pretext_scenes} unlabelled scenes' positions"
         )
 

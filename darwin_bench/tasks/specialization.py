@@ -60,8 +60,9 @@ def _fan_in(layer: WeightLayer) -> int:
 def _spatial(layers: Sequence[WeightLayer], i: int) -> int:
     """Input positions per channel of layer ``i``: H*W for the dense layer after a flatten of
     conv features, else 1."""
-    if i > 0 and isinstance(layers[i], nn.Linear) and isinstance(layers[i - 1], nn.Conv2d):
-        return layers[i].in_features // layers[i - 1].out_channels
+    layer, before = layers[i], layers[i - 1] if i > 0 else None
+    if isinstance(layer, nn.Linear) and isinstance(before, nn.Conv2d):
+        return int(layer.in_features // before.out_channels)
     return 1
 
 
@@ -110,8 +111,10 @@ def squeeze_network(
             spatial = _spatial(base_layers, i)
             if _fan_in(source) == prev_width * spatial:  # adjacent, or removed units of equal width
                 columns = (prev_index[:, None] * spatial + torch.arange(spatial)).flatten()
-                new_layers[j].weight.copy_(source.weight[index][:, columns])
-                new_layers[j].bias.copy_(source.bias[index])
+                target = new_layers[j]
+                assert source.bias is not None and target.bias is not None  # built with biases
+                target.weight.copy_(source.weight[index][:, columns])
+                target.bias.copy_(source.bias[index])
             prev_index, prev_width = index, _width(source)
             j += 1
     return model
@@ -127,6 +130,8 @@ def refit_output(
     model.eval()
     body = nn.Sequential(*list(model.children())[:-1])
     head = weight_layers(model)[-1]
+    if not isinstance(head, nn.Linear):
+        raise ValueError(f"the last weight layer must be nn.Linear; got {type(head).__name__}")
     with torch.no_grad():
         features = body(x).double()
         design = torch.cat([features, torch.ones(len(x), 1, dtype=torch.float64)], dim=1)

@@ -1,5 +1,5 @@
-"""Specialization: squeezed networks are smaller and inherit the base's weights; the GA mode and
-the reproduction command work end to end with tiny settings."""
+"""The specialization reproduction: the GA's specialize mode, the strict config, the summaries
+(intervals, at-size comparison, fronts) and the command end to end with tiny settings."""
 
 from __future__ import annotations
 
@@ -8,77 +8,40 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from baselines.base import EnvFactory
 from baselines.ga import GAConfig, GeneticAlgorithm
+from baselines.reproduce_specialization import SpecializationConfig
+from baselines.specialization_report import at_size, best_within, fronts
 from darwin_bench.cli import main as cli_main
-from darwin_bench.costs import count_params
-from darwin_bench.seeding import torch_determinism
-from darwin_bench.spaces.squeeze import SqueezeSpace
-from darwin_bench.tasks.specialization import linear_layers, neuron_scores, squeeze_mlp
-from envs.tasks import make_task
+from darwin_bench.compare_stats import mean_ci
 
-TASK_KWARGS = {"base_hidden": [32, 32], "base_classes": [0, 1, 2, 3, 4], "base_epochs": 3}
 ENV = "darwin_bench/Digits-MLP-Specialize-v0"
 ENV_KWARGS = {
     "epochs": 1,
     "measure_latency": False,
-    "task_kwargs": TASK_KWARGS,
+    "task_kwargs": {"base_hidden": [32, 32], "base_classes": [0, 1, 2, 3, 4], "base_epochs": 3},
     "space_kwargs": {"base_hidden": [32, 32]},
+}
+TINY_ROW = {"budget": 4, "population_size": 2, "base_epochs": 1, "finetune_epochs": 1}
+TINY = {
+    "seeds": [0, 1],
+    "latency_rounds": 1,
+    "scenes": {
+        **TINY_ROW,
+        "scratch_epochs": 1,
+        "base_conv": [{"filters": 4}, {"filters": 8}],
+        "base_hidden": [8],
+        "pretext_scenes": 60,
+        "labelled": 40,
+        "val": 30,
+        "test": 30,
+    },
+    "digits": {**TINY_ROW, "scratch_epochs": 1, "base_hidden": [32, 32]},
 }
 
 
-@pytest.fixture(scope="module")
-def task():
-    return make_task("digits-specialize", TASK_KWARGS)
-
-
-@pytest.fixture(scope="module")
-def space(task):
-    return SqueezeSpace(task.input_shape, task.num_outputs, base_hidden=[32, 32])
-
-
-def test_squeezed_network_is_smaller_and_inherits_weights(task, space) -> None:
-    base = task.base_model()
-    genome = np.array([space.keep.index(0.5), space.keep.index(0.25)])
-    architecture = space.decode(genome)
-    with torch_determinism(0):
-        model = squeeze_mlp(base, architecture.extra["keep"], architecture)
-    assert count_params(model) < count_params(base)
-    new, old = linear_layers(model), linear_layers(base)
-    assert [m.out_features for m in new] == [16, 8, 10]
-    scores = neuron_scores(base)
-    first = torch.sort(torch.argsort(-scores[0], stable=True)[:16]).values
-    second = torch.sort(torch.argsort(-scores[1], stable=True)[:8]).values
-    assert torch.equal(new[0].weight, old[0].weight[first])  # inherited, highest scores kept
-    assert torch.equal(new[0].bias, old[0].bias[first])
-    assert torch.equal(new[1].weight, old[1].weight[second][:, first])
-    kept = scores[0][first]
-    dropped = np.setdiff1d(np.arange(32), first.numpy())
-    assert kept.min() >= scores[0][dropped].max()  # the lowest-magnitude neurons are dropped
-
-
-def test_removed_layer_is_bridged_by_equal_widths(task, space) -> None:
-    base = task.base_model()
-    architecture = space.decode([0, space.keep.index(1.0)])  # first hidden layer removed
-    with torch_determinism(0):
-        model = squeeze_mlp(base, architecture.extra["keep"], architecture)
-    (hidden, _) = linear_layers(model)
-    assert hidden.in_features == 64 and hidden.out_features == 32
-    assert not torch.equal(hidden.weight, linear_layers(base)[1].weight)  # 64 != 32: fresh
-
-
-def test_fit_refits_the_output_and_is_deterministic(task, space) -> None:
-    architecture = space.decode([space.keep.index(0.5), space.keep.index(0.5)])
-    first = task.fit(architecture, seed=3, fidelity={"epochs": 1})
-    second = task.fit(architecture, seed=3, fidelity={"epochs": 1})
-    assert first.metrics == second.metrics
-    assert first.metrics["refit_accuracy"] > 0.5  # base trained on 5 classes, head refit on 10
-    assert first.test_metrics["test_accuracy"] > 0.5
-
-
-def test_ga_specialization_starts_from_the_base(tmp_path: Path) -> None:
+def test_ga_specialization_starts_from_the_base() -> None:
     factory = EnvFactory(ENV, {**ENV_KWARGS, "budget": 6}, [])
     agent = GeneticAlgorithm(GAConfig(population_size=3, specialize=True))
     agent.run(factory, seed=0)
@@ -89,44 +52,102 @@ def test_ga_specialization_starts_from_the_base(tmp_path: Path) -> None:
     assert any(int(g.max()) < 7 for g in all_genomes)  # squeezed children
 
 
-def test_reproduce_command_prints_the_contract_keys(tmp_path: Path, capsys) -> None:
-    options = {
-        "budget": 4,
-        "population_size": 2,
-        "finetune_epochs": 1,
-        "base_epochs": 2,
-        "large_epochs": 2,
-        "base_hidden": [32, 32],
-        "latency_rounds": 1,
-    }
+def test_config_is_strict_and_nested() -> None:
+    config = SpecializationConfig.from_dict({"scenes": {"budget": 8}, "seeds": [3]})
+    assert config.scenes.budget == 8 and config.digits.budget == 40
+    assert config.to_dict()["scenes"]["labelled"] == 500
+    with pytest.raises(ValueError, match="budgett"):
+        SpecializationConfig.from_dict({"scenes": {"budgett": 8}})
+    with pytest.raises(ValueError, match="'budget'"):
+        SpecializationConfig.from_dict({"digits": {"budget": "8"}})
+    with pytest.raises(ValueError, match="tuning_seeds"):
+        SpecializationConfig.from_dict({"seeds": [100]})
+    with pytest.raises(ValueError, match="rows"):
+        SpecializationConfig.from_dict({"rows": ["cifar"]})
+    with pytest.raises(ValueError, match="large_width"):
+        SpecializationConfig.from_dict({"scenes": {"large_width": 3.0}})
+
+
+def test_mean_ci_matches_a_hand_computed_t_interval() -> None:
+    ci = mean_ci([1.0, 2.0, 3.0])  # sd 1, se 1/sqrt(3), t(0.975, 2) = 4.3027
+    assert ci["mean"] == 2.0 and ci["high"] == pytest.approx(2.0 + 4.3027 / 3**0.5, rel=1e-4)
+    ratio = mean_ci([2.0, 0.5], log=True)
+    assert ratio["mean"] == pytest.approx(1.0) and ratio["low"] < 1.0 < ratio["high"]
+    assert mean_ci([4.0])["low"] is None
+    with pytest.raises(ValueError):
+        mean_ci([1.0, -1.0], log=True)
+
+
+def test_at_size_picks_by_validation_within_the_size() -> None:
+    candidates = [
+        {"params": 100, "val_error": 10.0, "test_error": 12.0},
+        {"params": 100, "val_error": 9.0, "test_error": 20.0},  # best validation: chosen
+        {"params": 500, "val_error": 1.0, "test_error": 1.0},  # too big for the 200 network
+    ]
+    assert best_within(candidates, 200) == candidates[1]
+    assert best_within(candidates, 50) is None
+    seed = {
+        "candidates": candidates,
+        "scratch": [{"width": 0.5, "params": 200, "test_error": 15.0},
+                    {"width": 0.1, "params": 10, "test_error": 50.0}],
+    }  # fmt: skip
+    assert at_size(seed) == {"0.5": -5.0, "0.1": None}
+    front = fronts([seed])["specialized"][0]
+    assert front == [(100, 12.0), (500, 1.0)]
+
+
+def test_reproduce_command_prints_intervals_for_both_rows(tmp_path: Path, capsys) -> None:
     code = cli_main(
-        [
-            "reproduce",
-            "specialization",
-            "--json",
-            "--out",
-            str(tmp_path),
-            "--options",
-            json.dumps(options),
-        ]
-    )
+        ["reproduce", "specialization", "--json", "--out", str(tmp_path), "--options",
+         json.dumps(TINY)]
+    )  # fmt: skip
     assert code == 0
     result = json.loads(capsys.readouterr().out)
-    assert {"latency_ratio", "size_ratio", "error_difference"} <= set(result)
-    spec, large = result["specialized"], result["large"]
-    assert result["size_ratio"] == pytest.approx(large["params"] / spec["params"])
-    assert result["error_difference"] == pytest.approx(large["test_error"] - spec["test_error"])
-    assert spec["reproduced_exactly"] is True
+    assert result["held_out_seeds"] == [0, 1] and result["primary_row"] == "scenes"
+    for name in ("scenes", "digits"):
+        row = result["rows"][name]
+        summary = row["summary"]
+        for key in ("latency_ratio", "size_ratio", "error_difference"):
+            assert summary[key]["n"] == 2 and summary[key]["low"] <= summary[key]["high"]
+        assert set(summary["modeled_latency_ratio"]) >= {"raspberry-pi-4"}
+        sizes = [s["specialized"]["params"] / s["large"]["params"] for s in row["seeds"]]
+        assert summary["size_ratio"]["mean"] == pytest.approx(np.exp(-np.mean(np.log(sizes))))
+        assert all(s["specialized"]["reproduced_exactly"] for s in row["seeds"])
+        assert len(row["fronts"]["specialized"]) == 2
+    scenes = result["rows"]["scenes"]["seeds"][0]
+    assert "position_error_px" in scenes["base"] and len(scenes["scratch"]) == 3
+    assert result["size_ratio"] == result["rows"]["scenes"]["summary"]["size_ratio"]["mean"]
     assert Path(result["plot"]).stat().st_size > 0
 
 
 def test_reproduce_rejects_unknown_names_and_options(tmp_path: Path, capsys) -> None:
     assert cli_main(["reproduce", "nope", "--out", str(tmp_path)]) == 2
     assert "specialization" in capsys.readouterr().err
-    assert (
-        cli_main(
-            ["reproduce", "specialization", "--out", str(tmp_path), "--options", '{"budgett": 1}']
-        )
-        == 2
-    )
+    bad = ["reproduce", "specialization", "--out", str(tmp_path), "--options", '{"budgett": 1}']
+    assert cli_main(bad) == 2
     assert "budgett" in capsys.readouterr().err
+
+
+def test_tune_mode_reports_validation_errors_only(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from baselines import specialization_tuning
+
+    grid = {"base_epochs": [1], "finetune_epochs": [1, 2], "scratch_epochs": [1, 2]}
+    monkeypatch.setitem(specialization_tuning.GRIDS, "digits", grid)
+    options = {**TINY, "mode": "tune", "rows": ["digits"], "tuning_seeds": [100]}
+    code = cli_main(
+        ["reproduce", "specialization", "--json", "--out", str(tmp_path), "--options",
+         json.dumps(options)]
+    )  # fmt: skip
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)["rows"]["digits"]
+    assert set(result["validation_error"]) == {
+        "base_epochs=1,finetune_epochs=1", "base_epochs=1,finetune_epochs=2",
+        "scratch_epochs=1", "scratch_epochs=2",
+    }  # fmt: skip
+    errors = result["validation_error"]
+    chosen = result["chosen"]
+    best = min(("1", "2"), key=lambda e: errors[f"scratch_epochs={e}"])
+    assert chosen["scratch_epochs"] == int(best) and chosen["base_epochs"] == 1
+    assert "test" not in json.dumps(result).replace("test data", "")
