@@ -80,7 +80,7 @@ def test_digits_fit_refits_the_output_and_is_deterministic(digits) -> None:
     second = digits.fit(architecture, seed=3, fidelity={"epochs": 1})
     assert first.metrics == second.metrics
     assert first.metrics["refit_accuracy"] > 0.5  # base trained on 5 classes, head refit on 10
-    assert first.metrics["test_accuracy"] > 0.5
+    assert first.test_metrics["test_accuracy"] > 0.5
     assert digits.base_metrics()["accuracy"] > 0.8  # on the validation digits 0-4
 
 
