@@ -36,9 +36,11 @@ test error minus that of the specialized candidate with at most as many paramete
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import statistics
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -217,6 +219,8 @@ class SpecializationConfig(Config):
             on the tuning seeds that chose the defaults, see
             :mod:`baselines.specialization_tuning`).
         latency_rounds: interleaved rounds of host-latency measurement (median taken).
+        processes: seeds run in parallel worker processes (results do not depend on it, apart
+            from the measured host latencies, which parallel work makes noisier).
         scenes: the scenes row's protocol (:class:`ScenesRow` fields).
         digits: the Digits row's protocol (:class:`DigitsRow` fields).
     """
@@ -226,6 +230,7 @@ class SpecializationConfig(Config):
     rows: list[str] = field(default_factory=lambda: ["scenes", "digits"])
     mode: str = "report"
     latency_rounds: int = 7
+    processes: int = 1
     scenes: ScenesRow = field(default_factory=ScenesRow)
     digits: DigitsRow = field(default_factory=DigitsRow)
 
@@ -234,6 +239,7 @@ class SpecializationConfig(Config):
         _check("rows", bool(self.rows) and not bad, f"a non-empty list of {list(ROWS)}", self.rows)
         _check("mode", self.mode in ("report", "tune"), "'report' or 'tune'", self.mode)
         _check("latency_rounds", self.latency_rounds >= 1, "an integer >= 1", self.latency_rounds)
+        _check("processes", self.processes >= 1, "an integer >= 1", self.processes)
         if self.seeds is not None:
             overlap = sorted(set(self.seeds) & set(self.tuning_seeds))
             _check("seeds", bool(self.seeds) and not overlap, "disjoint from tuning_seeds", overlap)
@@ -336,6 +342,18 @@ def run_seed(row: RowConfig, seed: int, out: Path, rounds: int) -> dict[str, Any
     }
 
 
+def _run_seeds(
+    row: RowConfig, seeds: list[int], out: Path, config: SpecializationConfig
+) -> list[dict[str, Any]]:
+    """:func:`run_seed` for every seed, in ``config.processes`` processes; results in order."""
+    args = [(row, s, out, config.latency_rounds) for s in seeds]
+    if config.processes == 1:
+        return [run_seed(*a) for a in args]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(config.processes, len(seeds)), mp_context=context) as pool:
+        return list(pool.map(run_seed, *zip(*args)))
+
+
 def reproduce(*, out: Path, seed: int, options: dict[str, Any]) -> dict[str, Any]:
     """Run the protocol of the module docstring; return the measured JSON result.
 
@@ -355,9 +373,7 @@ def reproduce(*, out: Path, seed: int, options: dict[str, Any]) -> dict[str, Any
     for name in config.rows:
         row: RowConfig = getattr(config, name)
         start = time.perf_counter()
-        per_seed = [
-            run_seed(row, s, out / "specialization" / name, config.latency_rounds) for s in seeds
-        ]
+        per_seed = _run_seeds(row, seeds, out / "specialization" / name, config)
         rows[name] = {
             **summarize_row(per_seed),
             "recognition_data": row.recognition_data(),

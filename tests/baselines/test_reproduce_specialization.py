@@ -27,6 +27,7 @@ TINY_ROW = {"budget": 4, "population_size": 2, "base_epochs": 1, "finetune_epoch
 TINY = {
     "seeds": [0, 1],
     "latency_rounds": 1,
+    "processes": 2,
     "scenes": {
         **TINY_ROW,
         "scratch_epochs": 1,
@@ -114,6 +115,7 @@ def test_reproduce_command_prints_intervals_for_both_rows(tmp_path: Path, capsys
         assert summary["size_ratio"]["mean"] == pytest.approx(np.exp(-np.mean(np.log(sizes))))
         assert all(s["specialized"]["reproduced_exactly"] for s in row["seeds"])
         assert len(row["fronts"]["specialized"]) == 2
+        assert [s["seed"] for s in row["seeds"]] == [0, 1]  # in order, from 2 processes
     scenes = result["rows"]["scenes"]["seeds"][0]
     assert "position_error_px" in scenes["base"] and len(scenes["scratch"]) == 3
     assert result["size_ratio"] == result["rows"]["scenes"]["summary"]["size_ratio"]["mean"]
@@ -135,7 +137,7 @@ def test_tune_mode_reports_validation_errors_only(
 
     grid = {"base_epochs": [1], "finetune_epochs": [1, 2], "scratch_epochs": [1, 2]}
     monkeypatch.setitem(specialization_tuning.GRIDS, "digits", grid)
-    options = {**TINY, "mode": "tune", "rows": ["digits"], "tuning_seeds": [100]}
+    options = {**TINY, "processes": 1, "mode": "tune", "rows": ["digits"], "tuning_seeds": [100]}
     code = cli_main(
         ["reproduce", "specialization", "--json", "--out", str(tmp_path), "--options",
          json.dumps(options)]
