@@ -161,7 +161,7 @@ class ScenesRow(RowConfig):
     labelled: int = 500
     val: int = 500
     test: int = 2000
-    pretext_scenes: int = 5000
+    pretext_scenes: int = 3000
 
     def task_kwargs(self, seed: int) -> dict[str, Any]:
         target = {"labelled": self.labelled, "val": self.val, "test": self.test, "data_seed": seed}

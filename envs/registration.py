@@ -87,7 +87,7 @@ ENVS: list[EnvEntry] = [
         f"{NAMESPACE}/Objects-CNN-v0",
         "proposal",
         {"task": "objects", "space": "cnn"},
-        "seed 004's target task: the class of the one object (5 shapes) in generated 32x32 "
+        "seed 004's target task: the class of the one object (5 shapes) in generated 24x24 "
         "scenes, from 500 labelled training images; CNNs of 1-3 conv blocks",
         {"epochs": 1, "task_kwargs": {"labelled": 32, "val": 32, "test": 32}},
     ),
@@ -101,7 +101,7 @@ ENVS: list[EnvEntry] = [
             "space_kwargs": {"base_conv": OBJECTS_BASE_CONV, "base_hidden": OBJECTS_BASE_HIDDEN},
         },
         "seed 004 specialization: squeeze a 16-32-32 filter CNN (+64 dense) trained to predict "
-        "object position on 5,000 unlabelled scenes (weights inherited, output refit, short "
+        "object position on 3,000 unlabelled scenes (weights inherited, output refit, short "
         "fine-tune) into an object recogniser trained on 500 labels; action = the fraction of "
         "each unit that survives",
         {

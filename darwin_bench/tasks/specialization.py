@@ -321,7 +321,7 @@ def digits_specialization(
 
 def objects_specialization(
     *,
-    pretext_scenes: int = 5000,
+    pretext_scenes: int = 3000,
     target_kwargs: Mapping[str, Any] | None = None,
     **kwargs: Any,
 ) -> SpecializationTask:
