@@ -20,7 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from darwin_bench.tasks.classification import ClassificationTask, hash_arrays
+from darwin_bench.hashing import data_hash
+from darwin_bench.tasks.classification import ClassificationTask
 from darwin_bench.training import (
     TrainConfig,
     evaluate_classifier,
@@ -75,7 +76,7 @@ class PositionPretext(Pretext):
             )
         if not 0.0 < val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in (0, 1); got {val_fraction!r}")
-        self._hash = hash_arrays(images, positions)
+        self._hash = data_hash(np.ascontiguousarray(images), np.ascontiguousarray(positions))
         cut = images.shape[0] - max(1, round(images.shape[0] * val_fraction))
         x = torch.as_tensor(np.asarray(images, dtype=np.float32))
         y = torch.as_tensor(np.asarray(positions, dtype=np.float32))

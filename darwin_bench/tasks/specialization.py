@@ -24,7 +24,6 @@ accuracy after step 2, before fine-tuning).
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -33,6 +32,7 @@ import torch
 from torch import nn
 
 from darwin_bench.architecture import Architecture
+from darwin_bench.hashing import data_hash
 from darwin_bench.models import build_model
 from darwin_bench.seeding import torch_determinism
 from darwin_bench.spaces.squeeze import conv_blocks, kept_units, squeezed_layers
@@ -203,8 +203,7 @@ class SpecializationTask(Task):
     @property
     def data_hash(self) -> str:
         """Hash of the target's and the pretext's data together."""
-        both = f"{self.target.data_hash}|{self.pretext.data_hash}"
-        return hashlib.sha256(both.encode("ascii")).hexdigest()
+        return data_hash(self.target.data_hash, self.pretext.data_hash)
 
     def config(self) -> dict[str, Any]:
         return {
