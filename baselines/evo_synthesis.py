@@ -27,6 +27,12 @@ from the same model, with the most synapses still on the path (the fewest when n
 environment culls offspring that exceed its resources before they are trained, which steadies
 the per-generation reduction without changing the model. Draws cost no training.
 
+Counts (the path, the draws' cap, the target, :attr:`Generation.synapses`) are in connection
+weights, the unit of ``costs["synapses"]``: a mask entry counts ``search_space.entry_weights``
+weights of its layer (1 in an MLP, ``k*k`` for a convolution kernel). A failed child (e.g. a
+mask that empties a hidden layer) is never selected; when every child of a generation fails,
+the generation is synthesized again from the same parent.
+
 ``offspring=1`` is the paper's process; ``offspring > 1`` is the group variant. The agent works
 only on synapse-mask envs (form ``"synapses"``).
 """
@@ -92,7 +98,16 @@ class EvoSynthesisConfig(AgentConfig):
 
 @dataclass
 class Generation:
-    """One generation's selected network (``generation 0`` is the ancestor)."""
+    """One generation's selected network (``generation 0`` is the ancestor).
+
+    Attributes:
+        generation: its number.
+        evaluation_id: the env's evaluation of it (``None`` for the ancestor).
+        synapses: its live connection weights (dead neurons' synapses not counted).
+        factor: the ``F(E)`` it was synthesized with.
+        reward: its env reward.
+        info: ``{"metrics", "costs"}`` of its step.
+    """
 
     generation: int
     evaluation_id: str | None
@@ -119,17 +134,17 @@ class EvoSynthesis(Agent):
         synapse_p: list[np.ndarray],
         cluster_p: list[np.ndarray],
         masks: list[np.ndarray],
+        units: tuple[int, ...],
         generation: int,
         target: float,
     ) -> float:
         cfg: EvoSynthesisConfig = self.config  # type: ignore[assignment]
         if cfg.factor is not None:
             return float(cfg.factor)
-        current = float(sum(int(m.sum()) for m in masks))
         left = max(1, cfg.target_generation - generation + 1)
         return synaptic.factor_for_target(
-            lambda f: synaptic.expected_synapses(synapse_p, cluster_p, masks, f, cfg.level),
-            current,
+            lambda f: synaptic.expected_synapses(synapse_p, cluster_p, masks, f, cfg.level, units),
+            float(synaptic.count_weights(masks, units)),
             cfg.aim * target,
             left,
         )
@@ -142,14 +157,15 @@ class EvoSynthesis(Agent):
         target: float | None,
         cap: float,
     ) -> tuple[float, ...]:
-        """Selection key of one evaluated child (larger is better)."""
+        """Selection key of one evaluated child (larger is better; failed children last)."""
         cfg: EvoSynthesisConfig = self.config  # type: ignore[assignment]
+        ok = float(info.get("status") == "ok")
         spent = float(info["costs"].get(cost, float("inf")))
         if cfg.selection == "reward":
-            return (float(target is None or spent <= target), reward)
+            return (ok, float(target is None or spent <= target), reward)
         score = float(info.get("objectives", {}).get("score", float("-inf")))
         val_loss = float(info.get("metrics", {}).get("val_loss", 0.0))
-        return (float(spent <= cap), score, -val_loss, -spent)
+        return (ok, float(spent <= cap), score, -val_loss, -spent)
 
     def run(self, envs: EnvFactory, seed: int) -> None:
         cfg: EvoSynthesisConfig = self.config  # type: ignore[assignment]
@@ -169,24 +185,26 @@ class EvoSynthesis(Agent):
             )
         rng = np.random.default_rng(seed)
         env.reset(seed=seed)
+        units = tuple(space.entry_weights)  # counts below are in weights, like the target
 
         # Generation 0: the trained ancestor, every synapse kept.
         masks = space.masks(space.full())
         weights = [w for w, _ in unwrapped.ancestor_weights()]
-        self.generations = [Generation(0, None, space.size, 1.0, None)]
-        generation = 0
-        truncated = False
-        while not truncated:
-            generation += 1
+        self.generations = [Generation(0, None, synaptic.count_weights(masks, units), 1.0, None)]
+        while unwrapped.budget_left > 0:
+            generation = len(self.generations)
             # The parent's DNA; synapses of dead neurons (weight exactly 0) count as removed.
             masks = [m & (w != 0) for m, w in zip(masks, weights)]
             synapse_p = synaptic.synapse_probabilities(weights, masks, cfg.form)
             cluster_p = synaptic.cluster_probabilities(weights, masks, cfg.form)
-            factor = self._factor(synapse_p, cluster_p, masks, generation, target)
+            factor = self._factor(synapse_p, cluster_p, masks, units, generation, target)
             # This generation's step of the geometric path to the target (derived F(E) only).
-            left = cfg.target_generation - generation + 1
             cap = (
-                synaptic.path_goal(synaptic.live_synapses(masks), target, left)
+                synaptic.path_goal(
+                    synaptic.live_synapses(masks, units),
+                    target,
+                    cfg.target_generation - generation + 1,
+                )
                 if cfg.factor is None
                 else float("inf")
             )
@@ -202,6 +220,7 @@ class EvoSynthesis(Agent):
                     draws=cfg.draws,
                     level=cfg.level,
                     cluster_p=cluster_p,
+                    entry_weights=units,
                 )
                 _, reward, _, truncated, info = env.step(space.flatten(child))
                 key = self._key(info, float(reward), cost, target if due else None, cap)
@@ -209,15 +228,15 @@ class EvoSynthesis(Agent):
                     best = (key, float(reward), child, info)
                 if truncated:
                     break
-            if best is None:  # pragma: no cover - budget was already spent
-                break
+            if best is None or best[3].get("status") != "ok":
+                continue  # every child failed (e.g. an emptied layer): synthesize again
             _, reward, masks, info = best
             weights = [w for w, _ in unwrapped.trained_weights(info["evaluation_id"])]
             self.generations.append(
                 Generation(
                     generation,
                     info["evaluation_id"],
-                    int(sum(int(m.sum()) for m in masks)),
+                    synaptic.live_synapses(masks, units),
                     factor,
                     reward,
                     {"metrics": info["metrics"], "costs": info["costs"]},

@@ -18,6 +18,12 @@ the layer. A neuron that does not survive loses its incoming and outgoing synaps
 
 Weights and masks are per-layer arrays shaped like PyTorch's ``Linear.weight``:
 ``(out_features, in_features)``, the output layer last.
+
+**Units.** Counts are in connection weights, the unit of ``costs["synapses"]`` and of a
+synapse target. A mask entry may stand for several weights: one for a dense layer, ``k*k`` for
+a convolution kernel (the ``fcn-synapses`` space masks whole kernels). Functions that count
+take ``entry_weights``, the weights one mask entry stands for, per layer (``None``: 1 each);
+a space gives it as ``space.entry_weights``.
 """
 
 from __future__ import annotations
@@ -35,6 +41,22 @@ FORMS: tuple[str, ...] = ("exp", "exp-ln2")
 LEVELS: tuple[str, ...] = ("synapse", "cluster", "cluster+synapse")
 
 Masks = list[np.ndarray]
+
+
+def _entry_weights(masks: Sequence[np.ndarray], entry_weights: Sequence[int] | None) -> list[int]:
+    if entry_weights is None:
+        return [1] * len(masks)
+    if len(entry_weights) != len(masks):
+        raise ValueError(
+            f"entry_weights must give one count per layer ({len(masks)}); got {list(entry_weights)}"
+        )
+    return [int(u) for u in entry_weights]
+
+
+def count_weights(masks: Sequence[np.ndarray], entry_weights: Sequence[int] | None = None) -> int:
+    """Connection weights that ``masks`` keep (every kept entry times its layer's weights)."""
+    units = _entry_weights(masks, entry_weights)
+    return int(sum(int(np.count_nonzero(m)) * u for m, u in zip(masks, units)))
 
 
 def probability(strength: np.ndarray, form: str = "exp") -> np.ndarray:
@@ -108,18 +130,20 @@ def expected_synapses(
     masks: Sequence[np.ndarray],
     factor: float,
     level: str = "synapse",
+    entry_weights: Sequence[int] | None = None,
 ) -> float:
-    """Expected number of surviving synapses of an offspring synthesized with ``factor``."""
+    """Expected number of surviving weights of an offspring synthesized with ``factor``."""
     syn, clusters = _keep_probabilities(synapse_p, cluster_p, masks, factor, level)
+    units = _entry_weights(masks, entry_weights)
     total = 0.0
-    for i, (p, m) in enumerate(zip(syn, masks)):
+    for i, (p, m, unit) in enumerate(zip(syn, masks, units)):
         q = p * np.asarray(m, dtype=bool)
         if clusters is not None:
             if i < len(clusters):
                 q = q * clusters[i][:, None]
             if i > 0:
                 q = q * clusters[i - 1][None, :]
-        total += float(q.sum())
+        total += unit * float(q.sum())
     return total
 
 
@@ -218,12 +242,9 @@ def alive_neurons(masks: Sequence[np.ndarray]) -> list[int]:
     return counts
 
 
-def live_synapses(masks: Sequence[np.ndarray]) -> int:
-    """Synapses left once dead hidden neurons (no incoming or no outgoing synapse) are removed.
-
-    This is the count of the compact network an env trains and costs (up to trained weights
-    that happen to be exactly 0).
-    """
+def live_masks(masks: Sequence[np.ndarray]) -> Masks:
+    """``masks`` without the synapses of dead hidden neurons (no incoming or no outgoing synapse),
+    repeated until nothing changes: the synapses of the compact network an env trains."""
     ms = [np.asarray(m, dtype=bool).copy() for m in masks]
     changed = True
     while changed:
@@ -234,7 +255,16 @@ def live_synapses(masks: Sequence[np.ndarray]) -> int:
                 ms[i][dead] = False
                 ms[i + 1][:, dead] = False
                 changed = True
-    return int(sum(int(m.sum()) for m in ms))
+    return ms
+
+
+def live_synapses(masks: Sequence[np.ndarray], entry_weights: Sequence[int] | None = None) -> int:
+    """Weights left once dead hidden neurons are removed (:func:`live_masks`).
+
+    This is ``costs["synapses"]`` of the compact network an env trains and costs (up to trained
+    weights that happen to be exactly 0).
+    """
+    return count_weights(live_masks(masks), entry_weights)
 
 
 def synthesize_within(
@@ -247,12 +277,14 @@ def synthesize_within(
     draws: int = 1,
     level: str = "synapse",
     cluster_p: Sequence[np.ndarray] | None = None,
+    entry_weights: Sequence[int] | None = None,
 ) -> Masks:
     """One offspring whose size the environment bounds: the best of ``draws`` syntheses.
 
     Draws ``draws`` offspring with :func:`synthesize` and returns the one with the most
-    :func:`live_synapses` among those with at most ``cap`` (the fewest when none fits). With
-    ``draws=1`` (or an infinite ``cap``) this is exactly one :func:`synthesize` call.
+    :func:`live_synapses` (in weights) among those with at most ``cap`` (the fewest when none
+    fits). With ``draws=1`` (or an infinite ``cap``) this is exactly one :func:`synthesize`
+    call.
 
     Raises:
         ValueError: for ``draws < 1`` and the errors of :func:`synthesize`.
@@ -262,7 +294,7 @@ def synthesize_within(
     best: tuple[tuple[bool, int], Masks] | None = None
     for _ in range(int(draws) if math.isfinite(cap) else 1):
         child = synthesize(masks, synapse_p, factor, rng, level=level, cluster_p=cluster_p)
-        count = live_synapses(child)
+        count = live_synapses(child, entry_weights)
         key = (count <= cap, count if count <= cap else -count)
         if best is None or key > best[0]:
             best = (key, child)

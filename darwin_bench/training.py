@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -49,12 +50,14 @@ def train_supervised(
     epochs: int,
     seed: int,
     config: TrainConfig,
+    schedule: Callable[[int, int], float] | None = None,
 ) -> list[float]:
     """Train ``model`` on ``(x, y)`` with ``loss_fn``; return the mean loss of each epoch.
 
     AdamW over shuffled minibatches. The minibatch order comes from a generator seeded with
     ``seed``; the caller seeds torch's global generator (weights init, dropout) the same way,
-    see :func:`darwin_bench.seeding.torch_determinism`.
+    see :func:`darwin_bench.seeding.torch_determinism`. ``schedule(step, steps)``, when given,
+    multiplies the learning rate before each step (e.g. :func:`cosine`).
 
     Raises:
         TrainingDiverged: when a loss or the weights become NaN or infinite.
@@ -65,11 +68,16 @@ def train_supervised(
     )
     history: list[float] = []
     n = x.shape[0]
+    steps, step = epochs * math.ceil(n / config.batch_size), 0
     model.train()
     for epoch in range(epochs):
         order = torch.randperm(n, generator=generator)
         total = 0.0
         for start in range(0, n, config.batch_size):
+            if schedule is not None:
+                for group in optimizer.param_groups:
+                    group["lr"] = config.lr * schedule(step, steps)
+                step += 1
             idx = order[start : start + config.batch_size]
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(model(x[idx]), y[idx])
@@ -88,6 +96,11 @@ def train_supervised(
     return history
 
 
+def cosine(step: int, steps: int) -> float:
+    """Cosine annealing of the learning rate from its peak (step 0) towards 0 (step ``steps``)."""
+    return 0.5 * (1.0 + math.cos(math.pi * step / steps))
+
+
 def train_classifier(
     model: nn.Module,
     x: torch.Tensor,
@@ -96,10 +109,18 @@ def train_classifier(
     epochs: int,
     seed: int,
     config: TrainConfig,
+    schedule: Callable[[int, int], float] | None = None,
 ) -> list[float]:
     """:func:`train_supervised` with cross-entropy on class labels."""
     return train_supervised(
-        model, x, y, loss_fn=nn.CrossEntropyLoss(), epochs=epochs, seed=seed, config=config
+        model,
+        x,
+        y,
+        loss_fn=nn.CrossEntropyLoss(),
+        epochs=epochs,
+        seed=seed,
+        config=config,
+        schedule=schedule,
     )
 
 

@@ -9,9 +9,11 @@ Inheritance (``inherit``):
 
 - ``"parent"`` (default): an offspring starts from the trained weights of its closest evaluated
   ancestor in this run, i.e. the successful evaluation with the fewest synapses whose mask
-  strictly contains the offspring's mask (earliest first on ties); from the trained ancestor
-  network when there is none. Evolutionary synthesis proposes subsets of its parent, so this
-  is the parent; the rule depends only on the run's earlier evaluations, never on timing.
+  contains the offspring's mask (equal masks included; the latest such evaluation on ties);
+  from the trained ancestor network when there is none. Evolutionary synthesis proposes
+  subsets of its parent, so this is the parent, also when an offspring keeps every synapse of
+  its parent (its parent, not the grandparent, is then the latest evaluation of that mask).
+  The rule depends only on the run's earlier evaluations, never on timing.
 - ``"ancestor"``: always from the ancestor's trained weights.
 - ``"scratch"``: a fresh initialization (the offspring's seed), masked.
 
@@ -33,10 +35,8 @@ import numpy as np
 
 from darwin_bench.architecture import Architecture
 from darwin_bench.evaluation import EvalRequest, Evaluation
-from darwin_bench.models.masked import Layer
 from darwin_bench.spaces.synapses import SynapseSpace
-from darwin_bench.tasks.ancestor import AncestorTask
-from darwin_bench.tasks.saliency_ancestor import SaliencyAncestorTask
+from darwin_bench.tasks.lineage import Layer, LineageTask
 from darwin_bench.validation import check_choice
 from envs.core import SearchCore
 from envs.proposal import ProposalEnv
@@ -49,8 +49,8 @@ class SynapseCore(SearchCore):
 
     Args:
         inherit: ``"parent"``, ``"ancestor"`` or ``"scratch"`` (see the module docstring).
-        **kwargs: those of :class:`SearchCore`; the task must be an :class:`AncestorTask`
-            and the space ``synapses`` (or a :class:`SaliencyAncestorTask` and ``fcn-synapses``).
+        **kwargs: those of :class:`SearchCore`; the task must be a
+            :class:`~darwin_bench.tasks.lineage.LineageTask` and the space its mask space.
     """
 
     def __init__(self, *, inherit: str = "parent", **kwargs: Any) -> None:
@@ -60,14 +60,18 @@ class SynapseCore(SearchCore):
             # retrain each offspring's whole lineage.
             raise ValueError(f"workers must be 1 for synapse envs; got {kwargs['workers']!r}")
         super().__init__(**kwargs)
-        ancestors = (AncestorTask, SaliencyAncestorTask)
-        if not isinstance(self.task, ancestors) or not isinstance(self.space, SynapseSpace):
+        if not isinstance(self.task, LineageTask) or not isinstance(self.space, SynapseSpace):
             raise ValueError(
-                "task must be 'digits-ancestor' or 'saliency-ancestor' and space 'synapses' or "
-                f"'fcn-synapses' for a synapse env; got task {self.task.name!r}, space "
-                f"{self.space.name!r}"
+                "task must be a synapse-mask task (e.g. 'digits-ancestor', 'saliency-ancestor') "
+                f"and space a mask space ('synapses', 'fcn-synapses') for a synapse env; got task "
+                f"{self.task.name!r}, space {self.space.name!r}"
             )
-        self.ancestor_task: AncestorTask | SaliencyAncestorTask = self.task
+        if self.space.shapes != self.task.space.shapes:
+            raise ValueError(
+                f"space_kwargs give masks of layers {list(self.space.shapes)}, but the task's "
+                f"ancestor has layers {list(self.task.space.shapes)}; pass the same hidden widths"
+            )
+        self.ancestor_task: LineageTask = self.task
         self.synapse_space: SynapseSpace = self.space
         self._lineage: list[tuple[np.ndarray, int, Evaluation]] = []
         self.evaluations: dict[str, Evaluation] = {}
@@ -82,9 +86,9 @@ class SynapseCore(SearchCore):
         child = genome.astype(bool)
         best: tuple[int, Evaluation] | None = None
         for mask, count, evaluation in self._lineage:
-            if count <= int(child.sum()) or (child & ~mask).any():
+            if count < int(child.sum()) or (child & ~mask).any():
                 continue
-            if best is None or count < best[0]:
+            if best is None or count <= best[0]:  # the latest of equally close ancestors
                 best = (count, evaluation)
         if best is None:
             return {"from": "ancestor"}
@@ -124,13 +128,14 @@ class SynapseEnv(ProposalEnv):
 
     def __init__(self, inherit: str = "parent", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.core = SynapseCore(inherit=inherit, **kwargs)
+        self._core = SynapseCore(inherit=inherit, **kwargs)
+        self.core = self._core
         self.action_space = self.core.space.action_space
 
     @property
     def search_space(self) -> SynapseSpace:
         """The ``synapses`` space (``masks(genome)``, ``flatten(masks)``, ``full()``)."""
-        return self.core.synapse_space  # type: ignore[attr-defined]
+        return self._core.synapse_space
 
     @property
     def cost_target(self) -> tuple[str, float]:
@@ -139,11 +144,11 @@ class SynapseEnv(ProposalEnv):
 
     def ancestor_weights(self) -> list[Layer]:
         """The trained ancestor's ``(weight (out, in), bias)`` per layer, as numpy arrays."""
-        return self.core.ancestor_task.ancestor_weights()  # type: ignore[attr-defined]
+        return self._core.ancestor_task.ancestor_weights()
 
     def ancestor_metrics(self) -> dict[str, float]:
         """The ancestor's validation metrics (e.g. ``accuracy``; no test metrics)."""
-        return self.core.ancestor_task.ancestor_metrics()  # type: ignore[attr-defined]
+        return self._core.ancestor_task.ancestor_metrics()
 
     def trained_weights(self, evaluation_id: str) -> list[Layer]:
         """The trained ``(weight, bias)`` per layer of an evaluation of this env, full layout.
@@ -153,7 +158,7 @@ class SynapseEnv(ProposalEnv):
         Raises:
             ValueError: when ``evaluation_id`` is not an evaluation of this env.
         """
-        core: SynapseCore = self.core  # type: ignore[assignment]
+        core = self._core
         evaluation = core.evaluations.get(evaluation_id) or core.evaluator.cache.get(evaluation_id)
         if evaluation is None:
             raise ValueError(f"evaluation_id {evaluation_id!r} is not an evaluation of this env")

@@ -10,7 +10,8 @@ every tool of the ``synapses`` space (masks, flatten, the evo-synthesis agent's 
 cluster models, where a cluster is an output channel) works unchanged.
 
 Costs stay in weights: ``costs["synapses"]`` counts non-zero weights (``k×k`` per kept kernel);
-``metrics["mask_synapses"]`` counts kept kernels.
+``metrics["mask_synapses"]`` counts kept kernels. :attr:`FCNSynapseSpace.entry_weights` gives
+the weights per kernel of each layer, so agents count paths, caps and targets in weights too.
 """
 
 from __future__ import annotations
@@ -19,24 +20,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from torch import nn
 
 from darwin_bench.architecture import Architecture
 from darwin_bench.hashing import data_hash
 from darwin_bench.models.fcn import build_fcn
+from darwin_bench.models.masked_fcn import conv_layers
 from darwin_bench.spaces.base import Genome, SearchSpace
 from darwin_bench.spaces.fcn import FCNSpace
 from darwin_bench.spaces.synapses import SynapseSpace, pack_mask, unpack_mask
-
-
-def conv_layers(model: nn.Module) -> list[nn.Conv2d | nn.ConvTranspose2d]:
-    """The convolutions of an FCN in forward order (for a chain FCN)."""
-    return [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
-
-
-def kernel_shape(conv: nn.Conv2d | nn.ConvTranspose2d) -> tuple[int, int]:
-    """``(out_channels, in_channels)`` of a convolution (transposed ones store them swapped)."""
-    return int(conv.out_channels), int(conv.in_channels)
 
 
 class FCNSynapseSpace(SynapseSpace):
@@ -73,8 +64,11 @@ class FCNSynapseSpace(SynapseSpace):
         fcn.encode(fcn.build_architecture(layers, globals_))  # validates the choices
         self.ancestor = fcn.build_architecture(layers, globals_)
         self.hidden = tuple(int(c) for c in channels)
-        self.shapes = tuple(kernel_shape(c) for c in conv_layers(build_fcn(self.ancestor)))
+        convs = conv_layers(build_fcn(self.ancestor))
+        self.shapes = tuple((int(c.out_channels), int(c.in_channels)) for c in convs)
         self.size = int(sum(o * i for o, i in self.shapes))
+        #: Weights per kernel (``k*k``), per layer: what one mask entry stands for.
+        self.entry_weights = tuple(int(np.prod(c.kernel_size)) for c in convs)
 
     def _decode(self, genome: Genome) -> Architecture:
         packed = pack_mask(genome)

@@ -68,6 +68,8 @@ class SynapseSpace(SearchSpace):
             (out, inp) for inp, out in itertools.pairwise(sizes)
         )
         self.size = int(sum(o * i for o, i in self.shapes))
+        #: Connection weights one mask entry stands for, per layer (1: a mask entry is a weight).
+        self.entry_weights: tuple[int, ...] = (1,) * len(self.shapes)
 
     # ----------------------------------------------------------------- layout
     def masks(self, genome: Any) -> list[np.ndarray]:
