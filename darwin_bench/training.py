@@ -10,7 +10,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from darwin_bench.tasks.base import TrainingDiverged
 from darwin_bench.validation import check_positive_float, check_positive_int
 
 
@@ -62,6 +61,9 @@ def train_supervised(
     Raises:
         TrainingDiverged: when a loss or the weights become NaN or infinite.
     """
+    # Imported here: the tasks package imports this module (importing it first must work).
+    from darwin_bench.tasks.base import TrainingDiverged
+
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay

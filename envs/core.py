@@ -62,6 +62,10 @@ class SearchCore:
         latency_repeats: timed samples per latency measurement.
         cache_path: a SQLite file that keeps evaluations across runs and processes.
         workers: evaluate populations in this many local processes (1 = in-process).
+        batched: train the networks the task can batch (``mlp``-space networks on a
+            classification task) with the batched trainer, a population at a time
+            (:mod:`darwin_bench.batched`); a network's result is then the same in the proposal
+            and the population env. ``False``: the per-model trainer, one network at a time.
     """
 
     def __init__(
@@ -85,6 +89,7 @@ class SearchCore:
         latency_repeats: int = 15,
         cache_path: str | Path | None = None,
         workers: int = 1,
+        batched: bool = True,
         **unknown: Any,
     ) -> None:
         if unknown:
@@ -135,6 +140,7 @@ class SearchCore:
             cost_config=cost_config,
             cache=SQLiteCache(cache_path) if cache_path is not None else None,
             executor=ProcessPool(workers) if workers > 1 else serial,
+            batched=bool(batched),
         )
         self.listeners: list[Listener] = []
         self.recorders: list[Listener] = []
@@ -336,6 +342,7 @@ class SearchCore:
             "budget": self.budget,
             "fidelity": self.fidelity,
             "costs": self.evaluator.cost_config.to_dict(),
+            "batched": self.evaluator.batched,
         }
 
     def observation(self, evaluation: Evaluation | None, best: float) -> np.ndarray:

@@ -218,6 +218,38 @@ def _predictor_show(report: Report) -> None:
     console.print("(anchor: nn-Meter reports 99% within +-10% on a mobile CPU)")
 
 
+# ---------------------------------------------------------------------------- population
+def _population_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", default="darwin_bench/Digits-MLP-v0", help="env whose task to use")
+    parser.add_argument("--n", type=int, default=64, help="networks (default 64)")
+    parser.add_argument("--seed", type=int, default=0, help="sampling and training seed")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs (default: the env's)")
+
+
+def _population_run(args: argparse.Namespace) -> Report:
+    from darwin_bench.perf.population import population_benchmark
+    from envs.problems import problem
+
+    _, task, space = problem(args.env)
+    report = population_benchmark(task, space, n=args.n, seed=args.seed, epochs=args.epochs)
+    return {"env": args.env, **report}
+
+
+def _population_show(r: Report) -> None:
+    console = Console()
+    console.print(f"{r['networks']} networks of {r['env']} at {r['fidelity']}:")
+    for side in ("per_model", "batched"):
+        s = r[side]
+        console.print(
+            f"  {side:9s}: {s['wall_seconds']:.1f} s, "
+            f"mean val accuracy {s['mean_val_accuracy']:.4f}"
+        )
+    console.print(
+        f"  speed-up {r['speedup']:.1f}x (CPU time {r['cpu_speedup']:.1f}x), accuracy gap "
+        f"{r['val_accuracy_gap_points']:+.2f} points; load {r['conditions_before']['load_average']}"
+    )
+
+
 #: The ``perf`` subcommands, in the order ``--help`` lists them.
 SUBCOMMANDS: list[Subcommand] = [
     Subcommand(
@@ -247,6 +279,13 @@ SUBCOMMANDS: list[Subcommand] = [
         _predictor_arguments,
         _predictor_run,
         _predictor_show,
+    ),
+    Subcommand(
+        "population",
+        "train a population per model and batched; compare time and accuracy",
+        _population_arguments,
+        _population_run,
+        _population_show,
     ),
 ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -17,7 +17,8 @@ from darwin_bench.evaluation.executors import Executor, serial
 from darwin_bench.evaluation.record import Evaluation
 from darwin_bench.hashing import content_hash
 from darwin_bench.seeding import torch_determinism
-from darwin_bench.tasks.base import Task
+from darwin_bench.tasks.base import Task, TaskResult
+from darwin_bench.validation import check_positive_int
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,34 @@ def run_evaluation(task: Task, cost_config: CostConfig, job: tuple[str, EvalRequ
     key, request = job
     fidelity = task.check_fidelity(request.fidelity)
     start = time.perf_counter()
+    result: TaskResult | Exception
+    try:
+        result = task.fit(request.architecture, seed=request.seed, fidelity=fidelity)
+    except Exception as exc:  # a failed evaluation, not a crashed search
+        result = exc
+    return finish_evaluation(task, cost_config, key, request, result, time.perf_counter() - start)
+
+
+def finish_evaluation(
+    task: Task,
+    cost_config: CostConfig,
+    key: str,
+    request: EvalRequest,
+    result: TaskResult | Exception,
+    seconds: float,
+) -> Evaluation:
+    """Check, cost and record the outcome of training ``request`` (a result or the exception
+    that failed it); ``seconds`` is the time its training took (a batch member's share)."""
+    fidelity = task.check_fidelity(request.fidelity)
+    start = time.perf_counter()
     status, reason = "ok", ""
     metrics: dict[str, float] = {}
     test_metrics: dict[str, float] = {}
     train_seconds = 0.0
     model = None
     try:
-        result = task.fit(request.architecture, seed=request.seed, fidelity=fidelity)
+        if isinstance(result, Exception):
+            raise result
         bad = [k for k, v in result.metrics.items() if not math.isfinite(v)]
         if bad:
             raise FloatingPointError(f"non-finite metrics {bad}")
@@ -88,9 +110,69 @@ def run_evaluation(task: Task, cost_config: CostConfig, job: tuple[str, EvalRequ
         test_metrics={k: float(v) for k, v in test_metrics.items()},
         costs={k: float(v) for k, v in costs.items()},
         train_seconds=train_seconds,
-        wall_seconds=time.perf_counter() - start,
+        wall_seconds=seconds + time.perf_counter() - start,
         genome=[int(g) for g in request.genome] if request.genome is not None else None,
     )
+
+
+Job = tuple[bool, list[tuple[str, EvalRequest]]]
+"""What an executor runs as one unit: ``(batched, items)``, one network through
+:meth:`Task.fit` or a batch through :meth:`Task.fit_batch`."""
+
+
+def plan_jobs(
+    items: Sequence[tuple[str, EvalRequest]],
+    batch_keys: Sequence[Hashable],
+    *,
+    parallel: int = 1,
+    max_batch: int = 256,
+) -> list[Job]:
+    """Group ``(key, request)`` items into jobs: items with equal non-``None`` batch keys
+    become batches (split into ``parallel`` near-equal parts, at most ``max_batch`` each, in
+    input order); every other item is a job of its own."""
+    groups: dict[Hashable, list[tuple[str, EvalRequest]]] = {}
+    jobs: list[Job] = []
+    for item, batch_key in zip(items, batch_keys, strict=True):
+        if batch_key is None:
+            jobs.append((False, [item]))
+        else:
+            groups.setdefault(batch_key, []).append(item)
+    for members in groups.values():
+        parts = max(min(parallel, len(members)), -(-len(members) // max_batch))
+        size, extra = divmod(len(members), parts)
+        start = 0
+        for p in range(parts):
+            stop = start + size + (1 if p < extra else 0)
+            jobs.append((True, members[start:stop]))
+            start = stop
+    return jobs
+
+
+def run_job(task: Task, cost_config: CostConfig, job: Job) -> list[Evaluation]:
+    """Run one job of :func:`plan_jobs`: a single request through :meth:`Task.fit`, or a batch
+    through :meth:`Task.fit_batch` (module level, so workers can pickle it)."""
+    batched, items = job
+    if not batched:
+        return [run_evaluation(task, cost_config, item) for item in items]
+    start = time.perf_counter()
+    requests = [(r.architecture, r.seed, task.check_fidelity(r.fidelity)) for _, r in items]
+    results: Sequence[TaskResult | Exception]
+    try:
+        results = task.fit_batch(requests)
+    except Exception as exc:  # a bug in a task's batch path fails its networks, not the search
+        results = [exc] * len(items)
+    share = (time.perf_counter() - start) / len(items)
+    return [
+        finish_evaluation(
+            task,
+            cost_config,
+            key,
+            request,
+            result,
+            result.train_seconds if isinstance(result, TaskResult) else share,
+        )
+        for (key, request), result in zip(items, results, strict=True)
+    ]
 
 
 class Evaluator:
@@ -101,6 +183,11 @@ class Evaluator:
         cost_config: which costs to measure.
         cache: where finished evaluations are kept (default: in memory).
         executor: runs the jobs of one call (default: serially in this process).
+        batched: train the networks of one call that the task can batch
+            (:meth:`Task.batch_key`) as batched populations (:meth:`Task.fit_batch`), split
+            across the executor's workers; the others one by one. Part of every cache key of
+            a batched network, since the batched trainer is a different program.
+        max_batch: the largest population trained as one batch.
 
     ``evaluate`` takes a whole population at once: duplicates within the call and
     evaluations already in the cache are not run again.
@@ -113,8 +200,12 @@ class Evaluator:
         cost_config: CostConfig | None = None,
         cache: EvaluationCache | None = None,
         executor: Executor = serial,
+        batched: bool = False,
+        max_batch: int = 256,
     ) -> None:
         self.task = task
+        self.batched = bool(batched)
+        self.max_batch = check_positive_int("max_batch", max_batch)
         self.cost_config = cost_config or CostConfig()
         self.cache: EvaluationCache = cache if cache is not None else MemoryCache()
         self.executor = executor
@@ -122,15 +213,23 @@ class Evaluator:
 
     def key(self, request: EvalRequest) -> str:
         """The content address of a request."""
-        return content_hash(
-            {
-                "architecture": request.architecture.hash,
-                "task": self.task.spec(),
-                "fidelity": self.task.check_fidelity(request.fidelity),
-                "seed": int(request.seed),
-                "costs": self.cost_config.to_dict(),
-            }
-        )[:32]
+        payload: dict[str, Any] = {
+            "architecture": request.architecture.hash,
+            "task": self.task.spec(),
+            "fidelity": self.task.check_fidelity(request.fidelity),
+            "seed": int(request.seed),
+            "costs": self.cost_config.to_dict(),
+        }
+        if self.batch_key(request) is not None:
+            payload["trainer"] = "batched"
+        return content_hash(payload)[:32]
+
+    def batch_key(self, request: EvalRequest) -> Hashable:
+        """The request's batch key when this evaluator batches it, else ``None``."""
+        if not self.batched:
+            return None
+        fidelity = self.task.check_fidelity(request.fidelity)
+        return self.task.batch_key(request.architecture, fidelity)
 
     def evaluate(self, requests: Sequence[EvalRequest]) -> list[Evaluation]:
         """Evaluate every request; results come back in the order of ``requests``."""
@@ -146,11 +245,18 @@ class Evaluator:
             else:
                 todo[key] = request
         if todo:
-            job = partial(run_evaluation, self.task, self.cost_config)
-            for evaluation in self.executor(job, list(todo.items())):
-                if evaluation.ok or is_deterministic_failure(evaluation.reason):
-                    self.cache.put(evaluation)  # other failures are retried next time
-                found[evaluation.evaluation_id] = evaluation
+            jobs = plan_jobs(
+                list(todo.items()),
+                [self.batch_key(r) for r in todo.values()],
+                parallel=int(getattr(self.executor, "workers", 1)),
+                max_batch=self.max_batch,
+            )
+            run = partial(run_job, self.task, self.cost_config)
+            for evaluations in self.executor(run, jobs):
+                for evaluation in evaluations:
+                    if evaluation.ok or is_deterministic_failure(evaluation.reason):
+                        self.cache.put(evaluation)  # other failures are retried next time
+                    found[evaluation.evaluation_id] = evaluation
         self.stats["requested"] += len(requests)
         self.stats["trained"] += len(todo)
         self.stats["cache_hits"] += len(requests) - len(todo)
@@ -164,4 +270,8 @@ class Evaluator:
 
     def describe(self) -> dict[str, Any]:
         """Settings for run logs."""
-        return {"task": self.task.spec(), "costs": self.cost_config.to_dict()}
+        return {
+            "task": self.task.spec(),
+            "costs": self.cost_config.to_dict(),
+            "batched": self.batched,
+        }

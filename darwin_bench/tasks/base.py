@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -13,6 +13,9 @@ from torch import nn
 from darwin_bench.architecture import Architecture
 from darwin_bench.metrics import TEST_PREFIX
 from darwin_bench.validation import check_positive_int
+
+FitRequest = tuple[Architecture, int, Mapping[str, int]]
+"""What :meth:`Task.fit_batch` trains: ``(architecture, seed, fidelity)``."""
 
 
 class TrainingDiverged(RuntimeError):
@@ -98,6 +101,29 @@ class Task(ABC):
         Raises:
             TrainingDiverged: when training produces a non-finite loss.
         """
+
+    def batch_key(self, architecture: Architecture, fidelity: Mapping[str, int]) -> Hashable:
+        """Networks whose keys are equal and not ``None`` can be trained together by
+        :meth:`fit_batch`; ``None`` (the default) means "train it alone with :meth:`fit`".
+
+        A task that returns keys promises that :meth:`fit_batch` gives each network the same
+        result whether it is trained alone or with others.
+        """
+        return None
+
+    def fit_batch(self, requests: Sequence[FitRequest]) -> list[TaskResult | Exception]:
+        """Train several ``(architecture, seed, fidelity)`` requests with equal
+        :meth:`batch_key`; return a result or the exception that failed it, per request.
+
+        The default calls :meth:`fit` for each one.
+        """
+        out: list[TaskResult | Exception] = []
+        for architecture, seed, fidelity in requests:
+            try:
+                out.append(self.fit(architecture, seed=seed, fidelity=fidelity))
+            except Exception as exc:  # one failed network does not fail the others
+                out.append(exc)
+        return out
 
     @abstractmethod
     def build(self, architecture: Architecture) -> nn.Module:

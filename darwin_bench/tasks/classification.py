@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -14,7 +14,7 @@ from darwin_bench.architecture import Architecture
 from darwin_bench.hashing import data_hash
 from darwin_bench.models import build_model
 from darwin_bench.seeding import torch_determinism
-from darwin_bench.tasks.base import Task, TaskResult, TrainingDiverged
+from darwin_bench.tasks.base import FitRequest, Task, TaskResult, TrainingDiverged
 from darwin_bench.training import TrainConfig, evaluate_classifier, train_classifier
 
 Split = tuple[np.ndarray, np.ndarray]
@@ -109,6 +109,27 @@ class ClassificationTask(Task):
 
     def example_input(self, batch_size: int = 1) -> torch.Tensor:
         return self.x_val[:batch_size].clone()
+
+    def batch_key(self, architecture: Architecture, fidelity: Mapping[str, int]) -> Hashable:
+        """Plain dense stacks (``mlp``-space networks) at one epoch count train together.
+
+        Only when :meth:`fit` is this class's own: a subclass that trains differently (other
+        data per fidelity, inherited weights) trains one by one unless it says otherwise.
+        """
+        from darwin_bench.batched import dense_layout
+
+        if type(self).fit is not ClassificationTask.fit or dense_layout(architecture) is None:
+            return None
+        return ("dense", self.check_fidelity(fidelity)["epochs"])
+
+    def fit_batch(self, requests: Sequence[FitRequest]) -> list[TaskResult | Exception]:
+        """Train plain dense stacks as one batched population
+        (:func:`darwin_bench.batched.classify.fit_batch`); others one by one."""
+        from darwin_bench.batched import classify
+
+        if any(self.batch_key(a, f) is None for a, _, f in requests):
+            return super().fit_batch(requests)
+        return classify.fit_batch(self, requests)
 
     def fit(
         self, architecture: Architecture, *, seed: int, fidelity: Mapping[str, int]
