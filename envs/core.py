@@ -13,7 +13,7 @@ from gymnasium import spaces
 
 from darwin_bench.costs import CostConfig, LatencyConfig, cost_kind, cost_kinds, parse_cost
 from darwin_bench.evaluation import EvalRequest, Evaluation, Evaluator, SQLiteCache
-from darwin_bench.evaluation.executors import ProcessPool, serial
+from darwin_bench.evaluation.executors import make_executor
 from darwin_bench.rewards import NEEDS_SCORE_RANGE, REWARDS, Reward, check_score_range
 from darwin_bench.seeding import derive_seed
 from darwin_bench.spaces import SearchSpace, make_space
@@ -62,6 +62,10 @@ class SearchCore:
         latency_repeats: timed samples per latency measurement.
         cache_path: a SQLite file that keeps evaluations across runs and processes.
         workers: evaluate populations in this many local processes (1 = in-process).
+        executor: where populations are evaluated: ``"local"`` (this machine: in-process, or
+            ``workers`` processes), ``"ray"`` or ``"ray:ADDRESS"`` (a Ray cluster; with
+            ``workers`` > 1 a batched population is split that many ways, else one part per
+            cluster CPU). Results do not depend on it.
         batched: train the networks the task can batch (``mlp``-space networks on a
             classification task) with the batched trainer, a population at a time
             (:mod:`darwin_bench.batched`); a network's result is then the same in the proposal
@@ -89,6 +93,7 @@ class SearchCore:
         latency_repeats: int = 15,
         cache_path: str | Path | None = None,
         workers: int = 1,
+        executor: str = "local",
         batched: bool = True,
         **unknown: Any,
     ) -> None:
@@ -139,7 +144,7 @@ class SearchCore:
             self.task,
             cost_config=cost_config,
             cache=SQLiteCache(cache_path) if cache_path is not None else None,
-            executor=ProcessPool(workers) if workers > 1 else serial,
+            executor=make_executor(str(executor), workers),
             batched=bool(batched),
         )
         self.listeners: list[Listener] = []

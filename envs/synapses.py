@@ -59,6 +59,10 @@ class SynapseCore(SearchCore):
             # Offspring inherit trained weights kept in this process; a worker would have to
             # retrain each offspring's whole lineage.
             raise ValueError(f"workers must be 1 for synapse envs; got {kwargs['workers']!r}")
+        if kwargs.get("executor", "local") != "local":  # the same, on a cluster
+            raise ValueError(
+                f"executor must be 'local' for synapse envs; got {kwargs['executor']!r}"
+            )
         super().__init__(**kwargs)
         if not isinstance(self.task, LineageTask) or not isinstance(self.space, SynapseSpace):
             raise ValueError(

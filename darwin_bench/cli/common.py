@@ -46,12 +46,18 @@ def add_env_kwargs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cost", default=None, help="cost name (see `darwin-bench list`)")
     parser.add_argument("--target", type=float, default=None, help="cost target of the reward")
     parser.add_argument("--epochs", type=int, default=None, help="training epochs per network")
+    parser.add_argument(
+        "--executor",
+        default=None,
+        help="where networks train: local (default), ray, or ray:ADDRESS (a Ray cluster, "
+        "e.g. ray:auto or ray:ray://HEAD:10001; needs darwin-bench[ray])",
+    )
 
 
 def env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """Collect env kwargs from ``--env-kwargs`` and the shortcuts."""
     kwargs = json_dict("--env-kwargs", args.env_kwargs)
-    for name in ("reward", "cost", "target", "epochs"):
+    for name in ("reward", "cost", "target", "epochs", "executor"):
         value = getattr(args, name, None)
         if value is not None:
             kwargs[name] = value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 import time
 from collections.abc import Hashable, Mapping, Sequence
@@ -13,7 +14,7 @@ from typing import Any
 from darwin_bench.architecture import Architecture
 from darwin_bench.costs import CostConfig, measure_costs
 from darwin_bench.evaluation.cache import EvaluationCache, MemoryCache
-from darwin_bench.evaluation.executors import Executor, serial
+from darwin_bench.evaluation.executors import Executor, WorkerLost, serial
 from darwin_bench.evaluation.record import Evaluation
 from darwin_bench.hashing import content_hash
 from darwin_bench.seeding import torch_determinism
@@ -175,6 +176,15 @@ def run_job(task: Task, cost_config: CostConfig, job: Job) -> list[Evaluation]:
     ]
 
 
+def lost_job(task: Task, cost_config: CostConfig, job: Job, reason: str) -> list[Evaluation]:
+    """Failed evaluations (reason ``WorkerLost: ...``, never cached) for every request of a job
+    whose worker was lost; their costs are measured here, on the untrained networks."""
+    return [
+        finish_evaluation(task, cost_config, key, request, WorkerLost(reason), 0.0)
+        for key, request in job[1]
+    ]
+
+
 class Evaluator:
     """Evaluates populations of networks on one task.
 
@@ -209,6 +219,7 @@ class Evaluator:
         self.cost_config = cost_config or CostConfig()
         self.cache: EvaluationCache = cache if cache is not None else MemoryCache()
         self.executor = executor
+        self._reports_lost = "on_lost" in inspect.signature(executor).parameters
         self.stats = {"requested": 0, "trained": 0, "cache_hits": 0}
 
     def key(self, request: EvalRequest) -> str:
@@ -252,7 +263,12 @@ class Evaluator:
                 max_batch=self.max_batch,
             )
             run = partial(run_job, self.task, self.cost_config)
-            for evaluations in self.executor(run, jobs):
+            if self._reports_lost:
+                lost = partial(lost_job, self.task, self.cost_config)
+                results = self.executor(run, jobs, on_lost=lost)  # type: ignore[call-arg]
+            else:
+                results = self.executor(run, jobs)
+            for evaluations in results:
                 for evaluation in evaluations:
                     if evaluation.ok or is_deterministic_failure(evaluation.reason):
                         self.cache.put(evaluation)  # other failures are retried next time
