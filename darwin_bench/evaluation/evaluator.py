@@ -162,17 +162,14 @@ def run_job(task: Task, cost_config: CostConfig, job: Job) -> list[Evaluation]:
         results = task.fit_batch(requests)
     except Exception as exc:  # a bug in a task's batch path fails its networks, not the search
         results = [exc] * len(items)
-    share = (time.perf_counter() - start) / len(items)
+    elapsed = time.perf_counter() - start
+    # Each network's share of the batch's time, in proportion to its reported training time.
+    reported = [r.train_seconds if isinstance(r, TaskResult) else 0.0 for r in results]
+    total = sum(reported)
+    shares = [elapsed * (t / total if total > 0 else 1 / len(items)) for t in reported]
     return [
-        finish_evaluation(
-            task,
-            cost_config,
-            key,
-            request,
-            result,
-            result.train_seconds if isinstance(result, TaskResult) else share,
-        )
-        for (key, request), result in zip(items, results, strict=True)
+        finish_evaluation(task, cost_config, key, request, result, share)
+        for (key, request), result, share in zip(items, results, shares, strict=True)
     ]
 
 
