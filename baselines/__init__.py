@@ -5,6 +5,7 @@ from __future__ import annotations
 from baselines.base import Agent, AgentConfig, EnvFactory
 from baselines.evo_synthesis import EvoSynthesis
 from baselines.ga import GeneticAlgorithm
+from baselines.hyperband import Hyperband
 from baselines.local_search import LocalSearch
 from baselines.ppo import PPOController
 from baselines.random_search import RandomSearch
@@ -17,7 +18,10 @@ AGENTS: dict[str, type[Agent]] = {RandomSearch.name: RandomSearch}
 AGENTS[GeneticAlgorithm.name] = GeneticAlgorithm
 AGENTS[EvoSynthesis.name] = EvoSynthesis  # seed 000, synapse-mask envs only
 AGENTS.update(
-    {a.name: a for a in (RegularizedEvolution, PPOController, SuccessiveHalving, LocalSearch)}
+    {
+        a.name: a
+        for a in (RegularizedEvolution, PPOController, SuccessiveHalving, Hyperband, LocalSearch)
+    }
 )
 
 

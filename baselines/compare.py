@@ -19,7 +19,8 @@ import numpy as np
 
 from baselines import make_agent
 from baselines.runner import check_supported, log_path, run_agent
-from darwin_bench.compare_stats import MeanSE, RunSummary, mean_se, summarize_run
+from darwin_bench.budgets import BUDGET_AXIS_LABELS, check_budget
+from darwin_bench.compare_stats import MeanSE, RunSummary, budget_axis, mean_se, summarize_run
 from darwin_bench.evaluation import Evaluation
 from darwin_bench.pareto import pareto_front
 from darwin_bench.runlog import RunRecord, read_runlog
@@ -52,19 +53,21 @@ class Comparison:
     """The result of :func:`compare`."""
 
     env_id: str
-    budget: int
+    budget: float
     seeds: int
     env_kwargs: dict[str, Any]
     cost: str
     results: list[AgentResult]
     records: dict[str, list[RunRecord]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    budget_kind: str = "evaluations"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form: settings and statistics only (no paths, no wall times)."""
         return {
             "env_id": self.env_id,
             "budget": self.budget,
+            "budget_kind": self.budget_kind,
             "seeds": self.seeds,
             "env_kwargs": self.env_kwargs,
             "cost": self.cost,
@@ -111,7 +114,7 @@ def compare(
     env_id: str,
     *,
     seeds: int,
-    budget: int,
+    budget: float,
     out_dir: str | Path,
     env_kwargs: dict[str, Any] | None = None,
     agent_configs: dict[str, dict[str, Any]] | None = None,
@@ -124,7 +127,8 @@ def compare(
         agents: agent names.
         env_id: a registered env id.
         seeds: how many seeds (``0..seeds-1``).
-        budget: evaluations per run.
+        budget: what each run may spend, in units of the env kwarg ``budget_kind``
+            (evaluations by default).
         out_dir: where the run logs go; complete logs already there are reused.
         env_kwargs: env kwargs for every run (e.g. ``{"epochs": 5}``).
         agent_configs: agent name -> config dict.
@@ -137,7 +141,8 @@ def compare(
     """
     agents = parse_agents(agents)
     seeds = check_positive_int("seeds", seeds)
-    budget = check_positive_int("budget", budget)
+    kind = str(dict(env_kwargs or {}).get("budget_kind", "evaluations"))
+    budget = check_budget(kind, budget)
     agent_configs = dict(agent_configs or {})
     unknown = sorted(set(agent_configs) - set(agents))
     if unknown:
@@ -183,7 +188,7 @@ def compare(
         )
     first = records[agents[0]][0]
     cost = str(first.header.get("problem", {}).get("reward", {}).get("cost", "flops"))
-    return Comparison(env_id, budget, seeds, kwargs, cost, results, records, seconds)
+    return Comparison(env_id, budget, seeds, kwargs, cost, results, records, seconds, kind)
 
 
 # ------------------------------------------------------------------------------------ plots
@@ -197,10 +202,11 @@ def _pyplot() -> Any:
 
 
 def plot_best_so_far_bands(comparison: Comparison, path: str | Path) -> Path:
-    """Best-so-far reward vs evaluations: each agent's mean over seeds with a ± SE band."""
+    """Best-so-far reward vs the budget spent (in the runs' budget kind): each agent's mean
+    over seeds with a ± SE band."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=120)
-    x = np.arange(1, comparison.budget + 1)
+    x = budget_axis(comparison.budget_kind, comparison.budget)
     for i, result in enumerate(comparison.results):
         curves = np.stack([r.curve for r in result.runs])
         mean = curves.mean(axis=0)
@@ -208,7 +214,7 @@ def plot_best_so_far_bands(comparison: Comparison, path: str | Path) -> Path:
         if len(curves) > 1:
             se = curves.std(axis=0, ddof=1) / np.sqrt(len(curves))
             ax.fill_between(x, mean - se, mean + se, step="post", alpha=0.2, color=f"C{i}")
-    ax.set_xlabel("evaluations")
+    ax.set_xlabel(BUDGET_AXIS_LABELS[comparison.budget_kind])
     ax.set_ylabel("best reward so far (mean ± SE)")
     ax.set_title(f"{comparison.env_id}, {comparison.seeds} seeds")
     ax.grid(alpha=0.3)

@@ -210,7 +210,7 @@ class EvoSynthesis(Agent):
             )
             due = cfg.factor is None and generation >= cfg.target_generation
             best: tuple[tuple[float, ...], float, list[np.ndarray], dict[str, Any]] | None = None
-            for _ in range(min(cfg.offspring, unwrapped.budget_left)):
+            for _ in range(cfg.offspring):  # the env's truncation ends the last generation
                 child = synaptic.synthesize_within(
                     masks,
                     synapse_p,

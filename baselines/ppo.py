@@ -7,11 +7,12 @@ sb3-contrib's ``MaskablePPO``, which reads the env's ``action_masks()`` and neve
 invalid choice (``use_masks=False`` trains plain ``PPO`` instead; the env then repairs invalid
 choices itself).
 
-Budget: an episode has exactly ``len(space.genes)`` steps, so the run needs
-``budget * len(genes)`` timesteps. PPO collects rollouts of ``n_steps`` timesteps, which would
-overrun the last evaluation; ``darwin_bench.sb3.StopTrainingOnBudget`` stops training as soon
-as the env's budget is spent, so the run ends exactly at the budget (a partial last rollout is
-not trained on).
+Budget: an episode has exactly ``len(space.genes)`` steps, so a budget of ``B`` evaluations
+needs ``B * len(genes)`` timesteps (under ``train_flops`` or ``seconds`` the count is
+unknown). PPO collects rollouts of ``n_steps`` timesteps, which would overrun the last
+evaluation; ``darwin_bench.sb3.StopTrainingOnBudget`` stops training as soon as the env's
+budget is spent, so the run ends exactly at the budget (a partial last rollout is not trained
+on).
 """
 
 from __future__ import annotations
@@ -100,7 +101,13 @@ class PPOController(Agent):
             device="cpu",
             verbose=0,
         )
-        # A fresh env has not spent anything: budget_left is the whole budget.
-        budget = builder.budget_left  # type: ignore[attr-defined]
-        model.learn(total_timesteps=budget * genes, callback=StopTrainingOnBudget())
+        # A fresh env has not spent anything: under an evaluations budget, budget_left is the
+        # number of networks. Under other kinds that number is unknown; the callback stops
+        # learning when the budget is spent, long before this bound.
+        evaluations = (
+            int(builder.budget_left)  # type: ignore[attr-defined]
+            if builder.budget_kind == "evaluations"  # type: ignore[attr-defined]
+            else 2**40 // genes
+        )
+        model.learn(total_timesteps=evaluations * genes, callback=StopTrainingOnBudget())
         env.close()

@@ -14,9 +14,9 @@ import gymnasium as gym
 
 from baselines import make_agent
 from baselines.base import EnvFactory
+from darwin_bench.budgets import check_budget
 from darwin_bench.evaluation import Evaluation
 from darwin_bench.runlog import RunLog, RunRecord, read_runlog
-from darwin_bench.validation import check_positive_int
 from envs.registration import ENVS, get_entry
 
 
@@ -65,7 +65,7 @@ def run_agent(
     agent: str,
     env_id: str,
     *,
-    budget: int,
+    budget: float,
     seed: int,
     out_dir: str | Path,
     env_kwargs: dict[str, Any] | None = None,
@@ -73,7 +73,8 @@ def run_agent(
     on_evaluation: Callable[[Evaluation], None] | None = None,
     resume: bool = True,
 ) -> RunResult:
-    """Run ``agent`` on ``env_id`` until ``budget`` evaluations are spent.
+    """Run ``agent`` on ``env_id`` until ``budget`` is spent (in evaluations, or in the budget
+    kind the env kwarg ``budget_kind`` names).
 
     An existing complete log for the same (agent, env, seed) is returned as is. An incomplete
     one (a killed run) is resumed by replay: its evaluations seed the evaluator's cache and the
@@ -87,7 +88,8 @@ def run_agent(
         ValueError: for an unknown agent or env, a non-positive budget, or an agent that does
             not work on the env's form (the message lists the envs it supports).
     """
-    budget = check_positive_int("budget", budget)
+    kind = str(dict(env_kwargs or {}).get("budget_kind", "evaluations"))
+    budget = check_budget(kind, budget)
     instance = make_agent(agent, agent_config)
     check_supported(agent, env_id)
     kwargs = {**dict(env_kwargs or {}), "budget": budget}
@@ -114,6 +116,9 @@ def run_agent(
         "agent_config": instance.config.to_dict(),
         "seed": seed,
         "budget": budget,
+        "budget_kind": kind,
+        # Measured seconds depend on the machine and its load: such a run cannot be repeated.
+        "reproducible": bool(core.meter.reproducible),
         "data_hash": core.task.data_hash,
         "problem": core.describe(),
     }
@@ -125,5 +130,6 @@ def run_agent(
         envs = EnvFactory(env_id, kwargs, recorders)
         envs.preload = previous
         instance.run(envs, seed)
-        log.close(seconds=time.perf_counter() - start)
+        spent = sum(float(e.spent or 0.0) for e in log.evaluations)
+        log.close(seconds=time.perf_counter() - start, budget_used=spent)
     return RunResult(path, read_runlog(path), time.perf_counter() - start, len(previous))

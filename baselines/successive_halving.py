@@ -7,13 +7,19 @@ to the env's own epochs (the last rung). Rung ``k`` of ``R`` trains for
 round to the same value are merged). Tasks without an ``epochs`` fidelity but with exactly one
 other (e.g. CartPole's ``timesteps``) are halved over that one.
 
-Budget accounting: the env's budget counts evaluations, so **every evaluation spends one unit
-whatever its epochs** (a 1-epoch evaluation costs as much budget as a full one; it is only
-cheaper in wall time, which the run log records). The bracket is sized so that its rungs
-exactly fill the budget: rung 0 gets as many networks ``n0`` as fit, rung ``k`` gets
-``n0 // eta**k`` (at least 1), and budget left over by the rounding promotes more networks to
-the last rung (then, if every candidate is already there, evaluates fresh random networks at
-the last rung). The incumbent is therefore normally a full-fidelity network.
+Budget accounting: the env charges every evaluation in its budget kind (``budget_kind``):
+one unit under ``evaluations`` whatever its epochs; under ``train_flops`` and ``seconds`` a
+1-epoch evaluation costs about a twentieth of a 20-epoch one, so the agent pays exactly for
+what it trains. A bracket is sized from the price ``p_k`` of an evaluation at each rung: 1
+under ``evaluations``; otherwise the mean of ``env.unwrapped.price(genome, fidelity)`` over
+the bracket's first candidates; for measured seconds, which cannot be priced in advance, one
+rung-0 evaluation is timed first and its seconds scaled by epochs. Rung 0 gets as many
+networks ``n0`` as fit in the budget left, rung ``k`` gets ``n0 // eta**k`` (at least 1),
+and budget left over by the rounding promotes more networks to the last rung (then, if every
+candidate is already there, fresh random networks are evaluated at the last rung); the
+incumbent is therefore normally a full-fidelity network. When prices were estimates and
+budget remains after a bracket, another bracket is sized to what is left: the run ends on
+the env's truncation signal, never on a count of the agent's own.
 
 The fidelity of each step is set through the proposal env's public
 ``env.unwrapped.set_fidelity({"epochs": e})`` and read from ``env.unwrapped.fidelity``.
@@ -21,12 +27,19 @@ The fidelity of each step is set through the proposal env's public
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from baselines.base import Agent, AgentConfig, EnvFactory
+from darwin_bench.spaces import SearchSpace
 from darwin_bench.validation import check_positive_int
+
+#: Candidates whose prices estimate a bracket's rung prices (when prices are known).
+PRICE_SAMPLE = 16
 
 
 @dataclass
@@ -54,69 +67,148 @@ def rung_epochs(max_epochs: int, eta: int, rungs: int) -> list[int]:
     return sorted(set(levels))
 
 
-def rung_sizes(budget: int, rungs: int, eta: int) -> list[int]:
-    """Networks per rung: the largest ``n0`` with ``sum(max(1, n0 // eta**k)) <= budget``."""
-    best = [1] * rungs if budget >= rungs else [budget] + [0] * (rungs - 1)
-    n0 = 1
+def rung_sizes(budget: float, rungs: int, eta: int, prices: list[float] | None = None) -> list[int]:
+    """Networks per rung: the largest ``n0`` with ``sum(max(1, n0 // eta**k) * p_k) <= budget``.
+
+    ``prices`` are the rung prices ``p_k`` (default 1 each: a budget of evaluations). When
+    not even one network per rung fits, rung 0 gets what fits (at least one network) and the
+    higher rungs none.
+
+    Raises:
+        ValueError: for a price that is not positive.
+    """
+    prices = prices if prices is not None else [1.0] * rungs
+    if min(prices) <= 0:
+        raise ValueError(f"rung prices must be > 0; got {prices}")
+    if sum(prices) > budget:
+        return [max(1, int(budget // prices[0]))] + [0] * (rungs - 1)
+    best, n0 = [1] * rungs, 2
     while True:
         sizes = [max(1, n0 // eta**k) for k in range(rungs)]
-        if sum(sizes) > budget:
+        if sum(n * p for n, p in zip(sizes, prices)) > budget:
             return best
         best, n0 = sizes, n0 + 1
 
 
+def halving_fidelity(fidelity: dict[str, int], agent: str) -> tuple[str, int]:
+    """The fidelity a multi-fidelity agent varies, and its full value (the env's own).
+
+    Raises:
+        ValueError: when the task has neither an ``epochs`` fidelity nor exactly one other.
+    """
+    name = "epochs" if "epochs" in fidelity else next(iter(fidelity), None)
+    if name is None or (name != "epochs" and len(fidelity) != 1):
+        raise ValueError(
+            f"agent {agent!r} needs a task with an 'epochs' fidelity (or exactly one other); "
+            f"this env's fidelities are {sorted(fidelity)}"
+        )
+    return name, int(fidelity[name])
+
+
+def distinct_sampler(space: SearchSpace, rng: np.random.Generator) -> Callable[[], np.ndarray]:
+    """A function returning random genomes not returned before (as far as the space allows)."""
+    seen: set[bytes] = set()
+
+    def sample() -> np.ndarray:
+        for _ in range(100):
+            genome = space.sample(rng)
+            if genome.tobytes() not in seen:
+                break
+        seen.add(genome.tobytes())
+        return genome
+
+    return sample
+
+
+def run_bracket(
+    env: Any,
+    name: str,
+    rungs: list[tuple[int, int]],
+    candidates: list[np.ndarray],
+    fresh: Callable[[], np.ndarray],
+) -> bool:
+    """Run one bracket: rung ``k`` trains the best ``n_k`` of rung ``k-1`` at ``e_k``.
+
+    Args:
+        env: a proposal env (reset).
+        name: the fidelity varied (``"epochs"``).
+        rungs: ``(n_k, e_k)`` per rung, the first being rung 0.
+        candidates: rung 0's networks, in order (topped up with ``fresh()`` when short).
+        fresh: a sampler of new networks, for rungs larger than the rung below.
+
+    Returns:
+        True when the env truncated the run (its budget is spent).
+    """
+    for n, epochs in rungs:
+        if n == 0:
+            break
+        env.unwrapped.set_fidelity({name: epochs})
+        candidates = candidates + [fresh() for _ in range(n - len(candidates))]
+        rewards: list[float] = []
+        for genome in candidates[:n]:
+            _, reward, _, truncated, _ = env.step(genome)
+            rewards.append(float(reward))
+            if truncated:
+                return True
+        # Promote in order of reward (stable: ties keep the earlier candidate first), so the
+        # next rung can take as many as it needs from the top.
+        order = sorted(range(n), key=lambda i: -rewards[i])
+        candidates = [candidates[i] for i in order]
+    return False
+
+
+def rung_prices(
+    env: Any, pool: list[np.ndarray], name: str, epochs: list[int]
+) -> list[float] | None:
+    """Mean price of an evaluation at each rung over ``pool`` (1 each under ``evaluations``;
+    ``None`` when the env cannot price in advance, e.g. measured seconds)."""
+    proposal = env.unwrapped
+    if proposal.budget_kind == "evaluations":
+        return [1.0] * len(epochs)
+    prices = []
+    for e in epochs:
+        values = [proposal.price(g, {name: e}) for g in pool]
+        if any(v is None for v in values):
+            return None
+        prices.append(float(np.mean(values)))
+    return prices
+
+
 class SuccessiveHalving(Agent):
-    """One successive-halving bracket over epochs, sized to the budget."""
+    """Successive-halving brackets over epochs, each sized to the budget left."""
 
     name = "sh"
     config_class = SuccessiveHalvingConfig
+    config: SuccessiveHalvingConfig
 
     def run(self, envs: EnvFactory, seed: int) -> None:
-        config: SuccessiveHalvingConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         env = envs.make()
-        proposal = env.unwrapped
-        space = proposal.search_space  # type: ignore[attr-defined]
+        proposal: Any = env.unwrapped
         rng = np.random.default_rng(seed)
+        fresh = distinct_sampler(proposal.search_space, rng)
         env.reset(seed=seed)
-        fidelity = proposal.fidelity  # type: ignore[attr-defined]
-        name = "epochs" if "epochs" in fidelity else next(iter(fidelity), None)
-        if name is None or (name != "epochs" and len(fidelity) != 1):
-            raise ValueError(
-                "agent 'sh' needs a task with an 'epochs' fidelity (or exactly one other); "
-                f"this env's fidelities are {sorted(fidelity)}"
-            )
-        epochs = rung_epochs(int(fidelity[name]), config.eta, config.rungs)
-        budget = int(proposal.budget_left)  # type: ignore[attr-defined]
-        sizes = rung_sizes(budget, len(epochs), config.eta)
-        # Leftover budget promotes more networks to the last rung.
-        sizes[-1] += budget - sum(sizes)
-
-        # Rung 0: distinct random networks (as far as the space allows).
-        seen: set[bytes] = set()
-        candidates: list[np.ndarray] = []
-        for _ in range(100 * sizes[0]):
-            if len(candidates) == sizes[0]:
-                break
-            genome = space.sample(rng)
-            if genome.tobytes() not in seen:
-                seen.add(genome.tobytes())
-                candidates.append(genome)
-        while len(candidates) < sizes[0]:
-            candidates.append(space.sample(rng))
-
+        name, full = halving_fidelity(proposal.fidelity, self.name)
+        epochs = rung_epochs(full, cfg.eta, cfg.rungs)
+        prices: list[float] | None = None
         truncated = False
-        for rung, (n, e) in enumerate(zip(sizes, epochs)):
-            proposal.set_fidelity({name: e})  # type: ignore[attr-defined]
-            if n > len(candidates):  # the last rung's leftover: fresh networks at full epochs
-                candidates += [space.sample(rng) for _ in range(n - len(candidates))]
-            rewards = []
-            for genome in candidates[:n]:
-                _, reward, _, truncated, _ = env.step(genome)
-                rewards.append(float(reward))
-            if truncated or rung == len(sizes) - 1:
-                break
-            # Promote in order of reward (stable: ties keep the earlier candidate first), so
-            # the next rung can take as many as it needs from the top.
-            order = sorted(range(n), key=lambda i: -rewards[i])
-            candidates = [candidates[i] for i in order]
+        while not truncated:
+            pool = [fresh() for _ in range(PRICE_SAMPLE)]
+            estimate = rung_prices(env, pool, name, epochs)
+            if estimate is not None:
+                prices = estimate
+            elif prices is None:  # measured seconds: time one rung-0 evaluation, scale by epochs
+                proposal.set_fidelity({name: epochs[0]})
+                _, _, _, truncated, info = env.step(pool.pop(0))
+                prices = [max(float(info["spent"]), 1e-9) * e / epochs[0] for e in epochs]
+                if truncated:
+                    break
+            budget = float(proposal.budget_left)
+            sizes = rung_sizes(budget, len(epochs), cfg.eta, prices)
+            # Budget left over by the rounding promotes more networks to the last rung (one
+            # more than the estimate pays for: the env ends the run where the budget ends).
+            planned = sum(n * p for n, p in zip(sizes, prices))
+            if sizes[-1] > 0:
+                sizes[-1] += math.ceil((budget - planned) / prices[-1] - 1e-9)
+            truncated = run_bracket(env, name, list(zip(sizes, epochs)), pool, fresh)
         env.close()

@@ -2,14 +2,19 @@
 
 Definitions (used by ``darwin-bench compare`` and documented in ``docs/compare.md``):
 
-- **best-so-far curve** of a run with budget ``B``: ``c[i]`` = the highest reward among
-  evaluations ``0..i``, for ``i = 0..B-1``. Evaluations without a reward are skipped; before the
-  first reward the curve is 0 (no network found yet). A run shorter than its budget is padded
-  with its last value.
-- **final best reward**: ``c[B-1]``.
-- **area under the curve (AUC)**, normalized by the budget: ``sum(c) / B``, in the reward's
-  units; 1 unit of reward held over the whole budget gives 1. It rewards finding good networks
-  early (anytime performance), not only at the end.
+- **budget axis** of a run with budget ``B`` in its budget kind (:mod:`darwin_bench.budgets`):
+  ``1, 2, ..., B`` under ``evaluations``; :data:`GRID_POINTS` evenly spaced points up to ``B``
+  under ``train_flops`` and ``seconds``.
+- **best-so-far curve**: at each point ``x`` of the axis, the highest reward among the
+  evaluations *completed* by then (cumulative spend ``<= x``, from each evaluation's
+  ``spent``; one unit each in logs without it). Evaluations without a reward are skipped;
+  before the first reward the curve is 0 (no network found yet). An evaluation that overshoots
+  the budget is therefore not on the curve. Under ``evaluations``, ``c[i]`` is the best of
+  evaluations ``0..i``; a run shorter than its budget is padded with its last value.
+- **final best reward**: the curve's last value (at ``x = B``).
+- **area under the curve (AUC)**, normalized by the budget: the curve's mean over the axis, in
+  the reward's units; 1 unit of reward held over the whole budget gives 1. It rewards finding
+  good networks early (anytime performance), not only at the end.
 - **standard error**: sample standard deviation (``ddof=1``) over seeds divided by
   ``sqrt(seeds)``; undefined (``None``) for a single seed.
 """
@@ -24,17 +29,38 @@ import numpy as np
 
 from darwin_bench.runlog import RunRecord
 
+#: Points of the budget axis under the ``train_flops`` and ``seconds`` kinds.
+GRID_POINTS = 200
 
-def best_so_far_curve(rewards: Sequence[float | None], budget: int) -> np.ndarray:
-    """The best-so-far reward after each of ``budget`` evaluations (see the module docstring)."""
-    values = np.array([np.nan if r is None else float(r) for r in rewards[:budget]], dtype=float)
+
+def budget_axis(kind: str, budget: float) -> np.ndarray:
+    """The points a best-so-far curve is read at (see the module docstring)."""
+    if kind == "evaluations":
+        return np.arange(1, int(budget) + 1, dtype=float)
+    return np.linspace(budget / GRID_POINTS, budget, GRID_POINTS)
+
+
+def cumulative_spend(spent: Sequence[float | None]) -> np.ndarray:
+    """The run's spend after each evaluation (an evaluation without ``spent`` counts 1)."""
+    return np.cumsum([1.0 if s is None else float(s) for s in spent])
+
+
+def best_so_far_curve(
+    rewards: Sequence[float | None],
+    budget: float,
+    spent: Sequence[float | None] | None = None,
+    axis: np.ndarray | None = None,
+) -> np.ndarray:
+    """The best-so-far reward at each point of ``axis`` (default ``1..budget``; see the module
+    docstring), each evaluation completing when the cumulative ``spent`` reaches it."""
+    axis = budget_axis("evaluations", budget) if axis is None else axis
+    values = np.array([np.nan if r is None else float(r) for r in rewards], dtype=float)
     values = np.where(np.isfinite(values), values, -np.inf)
-    curve = np.maximum.accumulate(values) if len(values) else np.zeros(0)
-    curve = np.where(np.isfinite(curve), curve, 0.0)
-    if len(curve) < budget:
-        last = curve[-1] if len(curve) else 0.0
-        curve = np.concatenate([curve, np.full(budget - len(curve), last)])
-    return curve
+    running = np.maximum.accumulate(values) if len(values) else np.zeros(0)
+    cumulative = cumulative_spend(spent if spent is not None else [None] * len(values))
+    completed = np.searchsorted(cumulative, axis, side="right")  # evaluations done by each x
+    curve = np.concatenate([[0.0], running])[completed]  # 0 before the first evaluation
+    return np.where(np.isfinite(curve), curve, 0.0)
 
 
 def normalized_auc(curve: np.ndarray) -> float:
@@ -118,12 +144,14 @@ class RunSummary:
 
     agent: str
     seed: int
-    budget: int
+    budget: float
     evaluations: int
     final_best: float
     auc: float
     test_accuracy: float | None
     curve: np.ndarray
+    budget_kind: str = "evaluations"
+    axis: np.ndarray | None = None
 
     def to_dict(self) -> dict[str, object]:
         """JSON form (without the curve)."""
@@ -131,6 +159,7 @@ class RunSummary:
             "agent": self.agent,
             "seed": self.seed,
             "budget": self.budget,
+            "budget_kind": self.budget_kind,
             "evaluations": self.evaluations,
             "final_best_reward": self.final_best,
             "auc": self.auc,
@@ -138,19 +167,37 @@ class RunSummary:
         }
 
 
+def run_budget(record: RunRecord) -> tuple[str, float]:
+    """A run log's budget kind and amount (logs before budget kinds counted evaluations)."""
+    header = record.header
+    kind = header.get("budget_kind") or header.get("env_kwargs", {}).get("budget_kind")
+    return str(kind or "evaluations"), float(header["budget"])
+
+
 def summarize_run(record: RunRecord) -> RunSummary:
-    """Curve, final best reward, AUC and the incumbent's test accuracy of a finished run."""
-    budget = int(record.header["budget"])
-    curve = best_so_far_curve([e.reward for e in record.evaluations], budget)
-    incumbent = (record.footer or {}).get("incumbent") or {}
-    test = (incumbent.get("test_metrics") or {}).get("test_accuracy")
+    """Curve, final best reward, AUC and the test accuracy of the best network completed
+    within the budget (an overshooting last evaluation does not count)."""
+    kind, budget = run_budget(record)
+    axis = budget_axis(kind, budget)
+    evaluations = record.evaluations
+    rewards = [e.reward for e in evaluations]
+    spent = [e.spent for e in evaluations]
+    curve = best_so_far_curve(rewards, budget, spent, axis)
+    within = int(np.searchsorted(cumulative_spend(spent), budget, side="right"))
+    ranked = [(e.reward, -i) for i, e in enumerate(evaluations[:within]) if e.reward is not None]
+    test = None
+    if ranked:
+        best = evaluations[-max(ranked)[1]]
+        test = best.test_metrics.get("test_accuracy")
     return RunSummary(
         agent=str(record.header.get("agent", "?")),
         seed=int(record.header.get("seed", 0)),
         budget=budget,
-        evaluations=len(record.evaluations),
+        evaluations=len(evaluations),
         final_best=float(curve[-1]) if len(curve) else 0.0,
         auc=normalized_auc(curve),
         test_accuracy=None if test is None else float(test),
         curve=curve,
+        budget_kind=kind,
+        axis=axis,
     )

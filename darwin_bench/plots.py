@@ -18,8 +18,12 @@ def best_so_far(rewards: Sequence[float]) -> np.ndarray:
 
 
 def plot_best_so_far(runs: Sequence[RunRecord], path: str | Path, title: str = "") -> Path:
-    """Write a PNG of best-so-far reward vs evaluations, one line per run."""
+    """Write a PNG of best-so-far reward vs the budget spent (in the first run's budget kind),
+    one line per run."""
     import matplotlib
+
+    from darwin_bench.budgets import BUDGET_AXIS_LABELS
+    from darwin_bench.compare_stats import cumulative_spend, run_budget
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -28,11 +32,14 @@ def plot_best_so_far(runs: Sequence[RunRecord], path: str | Path, title: str = "
     for run in runs:
         curve = best_so_far(run.rewards())
         label = f"{run.header.get('agent', '?')} seed {run.header.get('seed', '?')}"
-        ax.step(np.arange(1, len(curve) + 1), curve, where="post", label=label)
-    from matplotlib.ticker import MaxNLocator
+        spent = cumulative_spend([e.spent for e in run.evaluations])
+        ax.step(spent, curve, where="post", label=label)
+    kind = run_budget(runs[0])[0] if runs else "evaluations"
+    if kind == "evaluations":
+        from matplotlib.ticker import MaxNLocator
 
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("evaluations")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(BUDGET_AXIS_LABELS[kind])
     ax.set_ylabel("best reward so far")
     ax.set_title(title or (runs[0].header.get("env_id", "") if runs else ""))
     ax.grid(alpha=0.3)

@@ -23,10 +23,10 @@ class BuilderEnv(CoreHelpers, gym.Env[np.ndarray, np.int64]):
     ``MaskablePPO`` convention). An unmasked agent that picks a masked choice has it replaced
     by the ``action % n``-th valid choice, deterministically, and ``info["repaired"]`` is True.
 
-    The budget counts evaluations over the env's life; ``reset(seed=...)`` with a seed starts a
-    new run (fresh budget, that seed); ``reset()`` without one continues the run.
+    The budget (in its ``budget_kind``) runs over the env's life; ``reset(seed=...)`` with a
+    seed starts a new run (fresh budget, that seed); ``reset()`` without one continues the run.
 
-    After the budget: once ``budget_left`` reaches 0, the env evaluates nothing more. An episode
+    After the budget: once the budget is spent, the env evaluates nothing more. An episode
     begun then ends at its first step, ``truncated=True`` with reward 0, the observation unchanged
     and ``info["budget_exhausted"]`` True (every reset and step ``info`` carries that flag). So
     a plain SB3 ``learn()`` or ``evaluate_policy`` runs to its end on any ``total_timesteps`` or

@@ -6,16 +6,18 @@ import inspect
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
 
+from darwin_bench.architecture import Architecture
+from darwin_bench.budgets import BudgetMeter, BudgetState, check_budget, train_flops_per_sample
 from darwin_bench.costs import CostConfig, LatencyConfig, cost_kind, cost_kinds, parse_cost
 from darwin_bench.evaluation import EvalRequest, Evaluation, Evaluator, SQLiteCache
 from darwin_bench.evaluation.executors import make_executor
 from darwin_bench.rewards import NEEDS_SCORE_RANGE, REWARDS, Reward, check_score_range
-from darwin_bench.seeding import derive_seed
+from darwin_bench.seeding import derive_seed, torch_determinism
 from darwin_bench.spaces import SearchSpace, make_space
 from darwin_bench.tasks import Task
 from darwin_bench.tasks.control import ControlTask
@@ -54,7 +56,11 @@ class SearchCore:
             units), which maps scores into ``[0, 1]`` for the reward; default: the task's own
             (``Task.score_range``). Required by the rewards of
             :data:`darwin_bench.rewards.NEEDS_SCORE_RANGE` on a task that declares none.
-        budget: evaluations per run (one proposal = one evaluation, cached or not).
+        budget: what a run may spend, in units of ``budget_kind`` (evaluations by default:
+            one proposal = one evaluation, cached or not).
+        budget_kind: ``"evaluations"``, ``"train_flops"`` (exact training FLOPs) or
+            ``"seconds"`` (training seconds; measured here, so such runs are not reproducible);
+            see :mod:`darwin_bench.budgets` for the accounting rule.
         epochs: training epochs per evaluation (shorthand for ``fidelity={"epochs": ...}``).
         fidelity: any fidelity of the task, e.g. ``{"epochs": 5}``.
         measure_latency: measure host latency of every network (needed for
@@ -86,7 +92,8 @@ class SearchCore:
         costs: Sequence[str] | None = None,
         targets: Mapping[str, float] | None = None,
         score_range: Sequence[float] | None = None,
-        budget: int = 100,
+        budget: float = 100,
+        budget_kind: str = "evaluations",
         epochs: int | None = None,
         fidelity: Mapping[str, int] | None = None,
         measure_latency: bool = True,
@@ -105,7 +112,7 @@ class SearchCore:
         names = [cost, *(costs or [])]
         for name in names:
             parse_cost(name)
-        self.budget = check_positive_int("budget", budget)
+        check_budget(budget_kind, budget)
         workers = check_positive_int("workers", workers)
         self.task: Task = make_task(task, task_kwargs)
         self.space: SearchSpace = make_space(
@@ -149,7 +156,16 @@ class SearchCore:
         )
         self.listeners: list[Listener] = []
         self.recorders: list[Listener] = []
-        self.budget_used = 0
+        self.meter = BudgetMeter(
+            budget_kind, budget, reproducible=budget_kind != "seconds" or self.simulated_seconds
+        )
+        if budget_kind == "train_flops" and self.task.training_samples(self.fidelity) is None:
+            raise ValueError(
+                f"budget_kind 'train_flops' needs a task that reports the samples it trains on; "
+                f"task {self.task.name!r} does not: use budget_kind 'evaluations' or 'seconds'"
+            )
+        self._used_after: list[float] = []  # the run's spend after each evaluation
+        self._train_flops: dict[str, int] = {}
         self.run_seed = 0
         #: How the env that owns this core starts a new run (said when the budget is spent).
         self.renew_hint = "reset() starts a new run"
@@ -200,7 +216,8 @@ class SearchCore:
     def start_run(self, run_seed: int) -> None:
         """Begin a new run: reset the budget and fix the seed every candidate seed derives from."""
         self.run_seed = int(run_seed)
-        self.budget_used = 0
+        self.meter.reset()
+        self._used_after = []
 
     def close(self) -> None:
         """Shut down worker processes and close the SQLite cache, if any."""
@@ -211,21 +228,83 @@ class SearchCore:
         if close_cache is not None:
             close_cache()
 
+    # ---------------------------------------------------------------- budget
+    #: True when ``seconds`` are simulated (tables), so runs under that kind are reproducible.
+    simulated_seconds: ClassVar[bool] = False
+
     @property
-    def budget_left(self) -> int:
-        """Evaluations left in this run."""
-        return self.budget - self.budget_used
+    def budget(self) -> float:
+        """What a run may spend, in units of :attr:`budget_kind`."""
+        return self.meter.total
+
+    @property
+    def budget_kind(self) -> str:
+        """``"evaluations"``, ``"train_flops"`` or ``"seconds"``."""
+        return self.meter.kind
+
+    @property
+    def budget_used(self) -> float:
+        """What this run has spent (the last evaluation may take it past :attr:`budget`)."""
+        return self.meter.used
+
+    @property
+    def budget_left(self) -> float:
+        """Budget left in this run (0 once spent)."""
+        return self.meter.left
 
     @property
     def budget_exhausted(self) -> bool:
-        """True once the run's budget is spent (``budget_left <= 0``): from then on the envs
+        """True once the run has spent its budget: no evaluation can start, and the envs
         evaluate nothing until a new run starts (see docs/envs.md, "After the budget")."""
-        return self.budget_left <= 0
+        return self.meter.exhausted
+
+    def budget_state(self) -> BudgetState:
+        """A snapshot of the run's budget (kind, total, used, left, reproducible)."""
+        return self.meter.state()
+
+    def train_flops_per_sample(self, architecture: Architecture) -> int:
+        """Forward + backward FLOPs of one training sample of ``architecture`` (memoized)."""
+        key = architecture.hash
+        if key not in self._train_flops:
+            with torch_determinism(0):
+                model = self.task.build(architecture)
+            example = self.task.example_input(1)
+            self._train_flops[key] = train_flops_per_sample(model, example)
+        return self._train_flops[key]
+
+    def price_of(self, request: EvalRequest) -> float | None:
+        """What evaluating ``request`` will charge, when known before it runs (``None`` for
+        measured seconds)."""
+        if self.budget_kind == "evaluations":
+            return 1
+        if self.budget_kind == "train_flops":
+            samples = self.task.training_samples(self.task.check_fidelity(request.fidelity))
+            return float(self.train_flops_per_sample(request.architecture) * (samples or 0))
+        return None
+
+    def charge_of(self, request: EvalRequest, evaluation: Evaluation) -> float:
+        """What a finished evaluation is charged: its price, or its measured training seconds
+        (the wall time until it failed, for a failed one)."""
+        price = self.price_of(request)
+        if price is not None:
+            return price
+        return float(evaluation.train_seconds if evaluation.ok else evaluation.wall_seconds)
+
+    def price(self, genome: Any, fidelity: Mapping[str, int] | None = None) -> float | None:
+        """What proposing ``genome`` at ``fidelity`` (default: the run's) would charge the
+        budget, without evaluating it; ``None`` when only measuring can tell.
+
+        Raises:
+            ValueError: for an invalid genome or fidelity.
+        """
+        run_fidelity = self.task.check_fidelity({**self.fidelity, **dict(fidelity or {})})
+        return self.price_of(self.request_for(self.space.validate(genome), run_fidelity))
 
     def budget_info(self) -> dict[str, Any]:
         """The budget state every reset and step ``info`` carries."""
         return {
             "budget": self.budget,
+            "budget_kind": self.budget_kind,
             "budget_used": self.budget_used,
             "budget_exhausted": self.budget_exhausted,
         }
@@ -242,9 +321,13 @@ class SearchCore:
         self.recorders.append(recorder)
 
     def evaluate(
-        self, genomes: Sequence[Any], fidelity: Mapping[str, int] | None = None
+        self,
+        genomes: Sequence[Any],
+        fidelity: Mapping[str, int] | None = None,
+        *,
+        partial: bool = False,
     ) -> list[Evaluation]:
-        """Decode, evaluate and reward genomes as one population; spends one budget unit each.
+        """Decode, evaluate, reward and charge genomes as one population.
 
         Returns the full records (test metrics included): env code turns them into agent-safe
         infos with :meth:`info`.
@@ -252,25 +335,34 @@ class SearchCore:
         Args:
             genomes: the genomes to evaluate.
             fidelity: overrides of the run's fidelity for these evaluations (e.g.
-                ``{"epochs": 2}``); one budget unit is spent per evaluation whatever its fidelity.
+                ``{"epochs": 2}``); each evaluation is charged what its fidelity costs in the
+                budget kind (one unit under ``evaluations``, whatever the fidelity).
+            partial: evaluate only the genomes that start before the budget is spent
+                (population envs) instead of refusing the population.
 
         Raises:
             ValueError: for an invalid genome or fidelity (nothing is evaluated or spent).
-            RuntimeError: when the population is larger than the budget left.
+            RuntimeError: when the budget is spent, or (unless ``partial``) when it runs out
+                before the last genome.
         """
         validated = [self.space.validate(g) for g in genomes]
         run_fidelity = self.task.check_fidelity({**self.fidelity, **dict(fidelity or {})})
-        if len(validated) > self.budget_left:
-            raise RuntimeError(
-                f"budget exhausted: {len(validated)} evaluations asked, {self.budget_left} left "
-                f"of {self.budget}; {self.renew_hint}"
-            )
         requests = [self.request_for(genome, run_fidelity) for genome in validated]
-        evaluations = self.evaluator.evaluate(requests)
+        prices = [self.price_of(r) for r in requests]
+        k = self.meter.affordable(prices)
+        if k == 0 or (k < len(requests) and not partial):
+            raise RuntimeError(
+                f"budget exhausted: {self.budget_used:g} of {self.budget:g} "
+                f"{self.budget_kind} spent; {len(requests) - k} of {len(requests)} evaluations "
+                f"cannot start; {self.renew_hint}"
+            )
+        evaluations = self.evaluator.evaluate(requests[:k])
         for genome, request, evaluation in zip(validated, requests, evaluations):
             self._reward(evaluation)
-            evaluation.step = self.budget_used
-            self.budget_used += 1
+            evaluation.step = len(self._used_after)
+            evaluation.spent = self.charge_of(request, evaluation)
+            self.meter.charge(evaluation.spent)
+            self._used_after.append(self.meter.used)
             self.on_evaluated(genome, request, evaluation)
             for recorder in self.recorders:
                 recorder(evaluation)
@@ -325,11 +417,13 @@ class SearchCore:
             "cost_kinds": cost_kinds(evaluation.costs),
             "architecture": evaluation.architecture,
             "evaluation_id": evaluation.evaluation_id,
-            "budget_used": (evaluation.step + 1)
-            if evaluation.step is not None
+            "budget_used": self._used_after[evaluation.step]
+            if evaluation.step is not None and evaluation.step < len(self._used_after)
             else self.budget_used,
             "budget": self.budget,
             "budget_exhausted": self.budget_exhausted,
+            "budget_kind": self.budget_kind,
+            "spent": evaluation.spent,
             "status": evaluation.status,
             "reason": evaluation.reason,
             "objectives": dict(evaluation.objectives),
@@ -345,6 +439,8 @@ class SearchCore:
             "space": self.space.describe(),
             "reward": self.reward.to_dict(),
             "budget": self.budget,
+            "budget_kind": self.budget_kind,
+            "budget_reproducible": self.meter.reproducible,
             "fidelity": self.fidelity,
             "costs": self.evaluator.cost_config.to_dict(),
             "batched": self.evaluator.batched,
@@ -358,7 +454,7 @@ class SearchCore:
             evaluation.reward or 0.0,
             evaluation.objectives.get("score", 0.0),
             best,
-            self.budget_used / self.budget,
+            self.budget_state().fraction_used,
         ]
         return np.clip(np.array(values, dtype=np.float32), -OBS_BOUND, OBS_BOUND)
 
@@ -374,14 +470,28 @@ class CoreHelpers:
         return self.core.space
 
     @property
-    def budget(self) -> int:
-        """Evaluations per run."""
+    def budget(self) -> float:
+        """What a run may spend, in units of :attr:`budget_kind`."""
         return self.core.budget
 
     @property
-    def budget_left(self) -> int:
-        """Evaluations left in the current run."""
+    def budget_kind(self) -> str:
+        """``"evaluations"`` (default), ``"train_flops"`` or ``"seconds"``."""
+        return self.core.budget_kind
+
+    @property
+    def budget_left(self) -> float:
+        """Budget left in the current run, in units of :attr:`budget_kind` (0 once spent)."""
         return self.core.budget_left
+
+    def budget_state(self) -> BudgetState:
+        """The current run's budget: kind, total, used, left, reproducible."""
+        return self.core.budget_state()
+
+    def price(self, genome: Any, fidelity: Mapping[str, int] | None = None) -> float | None:
+        """What proposing ``genome`` (at ``fidelity``, default the env's) would charge the
+        budget, without spending anything; ``None`` when it is only known once measured."""
+        return self.core.price(genome, fidelity)
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(evaluation)`` after every evaluation, with an

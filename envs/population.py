@@ -19,11 +19,12 @@ class PopulationEnv(VectorEnv, CoreHelpers):
 
     Made with ``gym.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point")``. A step
     takes ``N`` genomes and hands them to the evaluator as one population (one batched call;
-    duplicates and cached networks are not trained again). Each evaluation spends one unit of
-    the shared budget; when fewer than ``N`` units are left, only the first ones are evaluated
-    and ``info["evaluated"]`` marks them (the others get reward 0). The step that spends the
-    last unit truncates every slot; the next step starts a new run (``NEXT_STEP`` autoreset)
-    and evaluates nothing.
+    duplicates and cached networks are not trained again). Each evaluation is charged to the
+    shared budget (in its ``budget_kind``); when the budget runs out within the population,
+    only the genomes that start before it is spent are evaluated (the last may overshoot, as in
+    :mod:`darwin_bench.budgets`) and ``info["evaluated"]`` marks them (the others get reward
+    0). The step that spends the budget truncates every slot; the next step starts a new run
+    (``NEXT_STEP`` autoreset) and evaluates nothing.
 
     ``info`` follows Gymnasium's vector convention (``VectorEnv._add_info``): every key maps to
     an array with one entry per slot, beside a boolean mask ``_key`` saying which slots have it;
@@ -127,8 +128,8 @@ class PopulationEnv(VectorEnv, CoreHelpers):
         actions = np.asarray(actions)
         if actions.shape[0] != n:
             raise ValueError(f"actions must have {n} rows (num_envs); got shape {actions.shape}")
-        k = max(0, min(n, self.core.budget_left))
-        evaluations = self.core.evaluate(list(actions[:k]))
+        evaluations = self.core.evaluate(list(actions), partial=True)
+        k = len(evaluations)
         rewards = np.zeros(n, dtype=np.float64)
         obs = np.zeros((n, 4), dtype=np.float32)
         for i, evaluation in enumerate(evaluations):

@@ -17,7 +17,8 @@ class ProposalEnv(CoreHelpers, gym.Env[np.ndarray, np.ndarray]):
 
     An episode is one search run: ``reset(seed=...)`` starts a run with that seed and a fresh
     budget (``reset()`` too, with the next seed of the env's generator); every step evaluates
-    one network; the episode is truncated on the step that spends the last unit of the budget.
+    one network; the episode is truncated on the step that spends the budget (in evaluations,
+    training FLOPs or seconds: ``budget_kind``; that last evaluation may overshoot it).
     A step taken after that, without a reset, evaluates nothing: reward 0, ``truncated=True``,
     ``info["budget_exhausted"]`` True (every reset and step ``info`` carries that flag).
     Keyword arguments are those of :class:`envs.core.SearchCore`.
@@ -25,7 +26,8 @@ class ProposalEnv(CoreHelpers, gym.Env[np.ndarray, np.ndarray]):
     Observation: ``[last reward, last score, best reward so far, fraction of budget used]``.
 
     Public helpers for agents: :attr:`search_space` (sample, mutate, crossover, decode),
-    :attr:`budget`, :attr:`budget_left`, :meth:`add_listener`, :attr:`fidelity` and
+    :attr:`budget`, :attr:`budget_kind`, :attr:`budget_left`, :meth:`budget_state`,
+    :meth:`price`, :meth:`add_listener`, :attr:`fidelity` and
     :meth:`set_fidelity` (multi-fidelity agents such as successive halving).
     """
 

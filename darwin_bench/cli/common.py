@@ -52,13 +52,40 @@ def add_env_kwargs(parser: argparse.ArgumentParser) -> None:
         help="where networks train: local (default), ray, or ray:ADDRESS (a Ray cluster, "
         "e.g. ray:auto or ray:ray://HEAD:10001; needs darwin-bench[ray])",
     )
+    parser.add_argument(
+        "--budget-kind",
+        default=None,
+        help="what --budget counts: evaluations (default), train_flops or seconds",
+    )
 
 
 def env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """Collect env kwargs from ``--env-kwargs`` and the shortcuts."""
     kwargs = json_dict("--env-kwargs", args.env_kwargs)
-    for name in ("reward", "cost", "target", "epochs", "executor"):
+    for name in ("reward", "cost", "target", "epochs", "executor", "budget_kind"):
         value = getattr(args, name, None)
         if value is not None:
             kwargs[name] = value
     return kwargs
+
+
+def budget_number(text: str) -> float:
+    """Parse ``--budget``: ``200``, ``2e12`` or ``90.5`` (checked against the budget kind later).
+
+    Raises:
+        argparse.ArgumentTypeError: when the text is not a number.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number (e.g. 200 evaluations, 2e12 train_flops); got {text!r}"
+        ) from None
+    return int(value) if value.is_integer() else value
+
+
+def budget_column(kind: str) -> Any:
+    """The progress column of a budget: ``12/100`` evaluations, else a percentage."""
+    from rich.progress import MofNCompleteColumn, TaskProgressColumn
+
+    return MofNCompleteColumn() if kind == "evaluations" else TaskProgressColumn()

@@ -8,10 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from darwin_bench.cli.common import add_env_kwargs, env_kwargs, json_dict
+from darwin_bench.cli.common import (
+    add_env_kwargs,
+    budget_column,
+    budget_number,
+    env_kwargs,
+    json_dict,
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -21,7 +27,12 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--agents", required=True, help="comma-separated agent names")
     parser.add_argument("--env", required=True, help="env id, e.g. darwin_bench/Digits-MLP-v0")
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..K-1 (default 5)")
-    parser.add_argument("--budget", type=int, required=True, help="evaluations per run")
+    parser.add_argument(
+        "--budget",
+        type=budget_number,
+        required=True,
+        help="what each run may spend: evaluations, or FLOPs/seconds with --budget-kind",
+    )
     parser.add_argument("--out", default="runs/compare", help="folder of run logs and plots")
     parser.add_argument(
         "--agent-config",
@@ -38,7 +49,8 @@ def comparison_table(comparison: Any) -> Table:
     """Mean ± standard error over seeds of each agent's final best reward, incumbent test
     accuracy and normalized area under the best-so-far curve."""
     table = Table(
-        title=f"{comparison.env_id}: budget {comparison.budget}, {comparison.seeds} seeds"
+        title=f"{comparison.env_id}: budget {comparison.budget:g} {comparison.budget_kind}, "
+        f"{comparison.seeds} seeds"
     )
     for col in ("agent", "final best reward", "incumbent test acc", "AUC best-so-far", "runs"):
         table.add_column(col, justify="left" if col == "agent" else "right")
@@ -75,6 +87,7 @@ def main(args: argparse.Namespace) -> int:
         plot_accuracy_vs_cost,
         plot_best_so_far_bands,
     )
+    from darwin_bench.budgets import check_budget
     from darwin_bench.validation import check_positive_int
     from envs.registration import get_entry
 
@@ -82,12 +95,14 @@ def main(args: argparse.Namespace) -> int:
     agents = parse_agents(args.agents)
     get_entry(args.env)
     seeds = check_positive_int("seeds", args.seeds)
-    budget = check_positive_int("budget", args.budget)
+    kwargs = env_kwargs(args)
+    kind = str(kwargs.get("budget_kind", "evaluations"))
+    budget = check_budget(kind, args.budget)
     configs = _agent_configs(args.agent_config)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        budget_column(kind),
         TimeElapsedColumn(),
         console=console,
         disable=args.no_progress,
@@ -96,8 +111,8 @@ def main(args: argparse.Namespace) -> int:
             f"{len(agents)} agents x {seeds} seeds", total=len(agents) * seeds * budget
         )
 
-        def tick(_: Any) -> None:
-            progress.update(bar, advance=1)
+        def tick(evaluation: Any) -> None:
+            progress.update(bar, advance=evaluation.spent or 1)
 
         def run_done(agent: str, seed: int, record: Any) -> None:
             # Runs finished (or reused from an earlier call) so far, each a whole budget.
@@ -110,7 +125,7 @@ def main(args: argparse.Namespace) -> int:
             seeds=seeds,
             budget=budget,
             out_dir=args.out,
-            env_kwargs=env_kwargs(args),
+            env_kwargs=kwargs,
             agent_configs=configs,
             on_evaluation=tick,
             on_run=run_done,

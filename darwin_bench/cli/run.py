@@ -6,10 +6,16 @@ import argparse
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from darwin_bench.cli.common import add_env_kwargs, env_kwargs, json_dict
+from darwin_bench.cli.common import (
+    add_env_kwargs,
+    budget_column,
+    budget_number,
+    env_kwargs,
+    json_dict,
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -18,7 +24,12 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--env", required=True, help="env id (darwin_bench/Digits-MLP-v0) or PLUGIN.py:ID"
     )
-    parser.add_argument("--budget", type=int, required=True, help="number of evaluations")
+    parser.add_argument(
+        "--budget",
+        type=budget_number,
+        required=True,
+        help="what the run may spend: evaluations (default), or FLOPs/seconds with --budget-kind",
+    )
     parser.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
     parser.add_argument("--out", default="runs", help="output folder (default: runs)")
     parser.add_argument("--agent-config", default=None, help="agent config as a JSON object")
@@ -74,9 +85,9 @@ def summary_table(record: Any, top: int) -> Table:
 def main(args: argparse.Namespace) -> int:
     from baselines import make_agent
     from baselines.runner import check_supported, run_agent
+    from darwin_bench.budgets import check_budget
     from darwin_bench.plots import plot_best_so_far
     from darwin_bench.registration_api import resolve_env
-    from darwin_bench.validation import check_positive_int
     from envs.registration import get_entry
 
     console = Console()
@@ -88,11 +99,12 @@ def main(args: argparse.Namespace) -> int:
     get_entry(args.env)  # fail on bad input before the progress bar starts
     make_agent(args.agent, agent_config)
     check_supported(args.agent, args.env)
-    check_positive_int("budget", args.budget)
+    kind = str(kwargs.get("budget_kind", "evaluations"))
+    check_budget(kind, args.budget)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        budget_column(kind),
         TextColumn("best {task.fields[best]}"),
         TimeElapsedColumn(),
         console=console,
@@ -105,7 +117,7 @@ def main(args: argparse.Namespace) -> int:
         def tick(evaluation: Any) -> None:
             if evaluation.reward is not None:
                 best[0] = max(best[0], evaluation.reward)
-            progress.update(bar, advance=1, best=f"{best[0]:.4f}")
+            progress.update(bar, advance=evaluation.spent or 1, best=f"{best[0]:.4f}")
 
         result = run_agent(
             args.agent,

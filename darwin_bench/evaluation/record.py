@@ -40,6 +40,8 @@ class Evaluation:
         objectives: raw objectives (``score``, ``cost``) for multi-objective agents.
         genome: the action that proposed the network, when there was one.
         step: the index of the evaluation in its run (0-based), filled by the environment.
+        spent: what the evaluation was charged in its run's budget kind (1 evaluation, its
+            training FLOPs or seconds; see :mod:`darwin_bench.budgets`), filled by the env.
     """
 
     evaluation_id: str
@@ -57,6 +59,7 @@ class Evaluation:
     objectives: dict[str, float] = field(default_factory=dict)
     genome: list[int] | None = None
     step: int | None = None
+    spent: float | None = None
 
     @property
     def ok(self) -> bool:

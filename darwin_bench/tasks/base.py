@@ -173,6 +173,12 @@ class Task(ABC):
             )
         return 0.0
 
+    def training_samples(self, fidelity: Mapping[str, int]) -> int | None:
+        """How many samples training at ``fidelity`` processes (epochs x training-set size),
+        counting repeats; ``None`` when the task cannot say (the ``train_flops`` budget kind
+        then refuses it). One sample is one row of :meth:`example_input`."""
+        return None
+
     def check_fidelity(self, fidelity: Mapping[str, Any] | None) -> dict[str, int]:
         """Fill in defaults and validate a fidelity mapping.
 

@@ -104,6 +104,11 @@ class ClassificationTask(Task):
     def config(self) -> dict[str, Any]:
         return {"train": self.train_config.to_dict(), "threads": self.threads}
 
+    def training_samples(self, fidelity: Mapping[str, int]) -> int:
+        fid = self.check_fidelity(fidelity)
+        n = int(self.y_train.shape[0])
+        return fid["epochs"] * min(fid.get("train_size", n), n)
+
     def build(self, architecture: Architecture) -> nn.Module:
         return build_model(architecture)
 

@@ -153,6 +153,11 @@ class LanguageModelTask(Task):
             "threads": self.threads,
         }
 
+    def training_samples(self, fidelity: Mapping[str, int]) -> int:
+        # One sample is one window of seq_len tokens (a row of example_input).
+        windows = int(self.train_x.shape[0] * self.train_x.shape[1])
+        return self.check_fidelity(fidelity)["epochs"] * windows
+
     def build(self, architecture: Architecture) -> nn.Module:
         if architecture.space != "rnn":
             raise ValueError(

@@ -180,6 +180,9 @@ class SaliencyTask(Task):
             "normalize": "per-image mean colour removed, / train std per channel",
         }
 
+    def training_samples(self, fidelity: Mapping[str, int]) -> int:
+        return self.check_fidelity(fidelity)["epochs"] * int(self.x_train.shape[0])
+
     def build(self, architecture: Architecture) -> nn.Module:
         return build_model(architecture)
 

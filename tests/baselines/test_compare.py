@@ -16,7 +16,13 @@ from baselines.compare import (
     plot_accuracy_vs_cost,
     plot_best_so_far_bands,
 )
-from darwin_bench.compare_stats import best_so_far_curve, mean_se, normalized_auc
+from darwin_bench.compare_stats import (
+    GRID_POINTS,
+    best_so_far_curve,
+    budget_axis,
+    mean_se,
+    normalized_auc,
+)
 
 ENV = "darwin_bench/Digits-MLP-v0"
 FAST = {"epochs": 1, "measure_latency": False}
@@ -27,6 +33,17 @@ def test_best_so_far_curve_by_hand() -> None:
     assert curve.tolist() == [0.2, 0.2, 0.5, 0.5, 0.5, 0.5]  # padded to the budget
     assert best_so_far_curve([None, 0.3], budget=2).tolist() == [0.0, 0.3]
     assert normalized_auc(curve) == pytest.approx((0.2 + 0.2 + 0.5 * 4) / 6)
+
+
+def test_best_so_far_against_the_spend_by_hand() -> None:
+    # Evaluations complete at spends 3, 4, 9 and 12 (the last one overshoots a budget of 10).
+    rewards, spent = [0.2, 0.5, 0.4, 0.9], [3.0, 1.0, 5.0, 3.0]
+    axis = np.array([1.0, 3.0, 5.0, 10.0])
+    assert best_so_far_curve(rewards, 10, spent, axis).tolist() == [0.0, 0.2, 0.5, 0.5]
+    assert budget_axis("train_flops", 10).tolist() == pytest.approx(
+        np.linspace(10 / GRID_POINTS, 10, GRID_POINTS).tolist()
+    )
+    assert budget_axis("evaluations", 3).tolist() == [1.0, 2.0, 3.0]
 
 
 def test_mean_and_standard_error_by_hand() -> None:
@@ -69,6 +86,22 @@ def test_identical_seeds_give_identical_comparisons(tmp_path: Path) -> None:
     assert bands.stat().st_size > 1000 and front.stat().st_size > 1000
     points = accuracy_cost_points(runs[0].records["random"], "flops")
     assert points and all(0 <= acc <= 1 and cost > 0 for acc, cost in points)
+
+
+def test_compare_under_train_flops_reads_curves_against_flops(tmp_path: Path) -> None:
+    kwargs = {**FAST, "budget_kind": "train_flops"}
+    comparison = compare(
+        ["random", "sh"], ENV, seeds=2, budget=2e9, out_dir=tmp_path, env_kwargs=kwargs
+    )
+    assert comparison.budget_kind == "train_flops" and comparison.to_dict()["budget"] == 2e9
+    for result in comparison.results:
+        for run, record in zip(result.runs, comparison.records[result.agent]):
+            assert len(run.curve) == GRID_POINTS
+            spent = np.cumsum([e.spent for e in record.evaluations])
+            within = [e.reward for e, s in zip(record.evaluations, spent) if s <= 2e9]
+            assert run.final_best == max(within)  # the overshooting evaluation is not counted
+    bands = plot_best_so_far_bands(comparison, tmp_path / "best.png")
+    assert bands.stat().st_size > 1000
 
 
 def test_complete_logs_are_reused(tmp_path: Path) -> None:

@@ -38,6 +38,32 @@ def test_rung_sizes_fill_the_budget_at_most() -> None:
         assert sum(rung_sizes(budget, 3, 3)) <= budget
 
 
+def test_rung_sizes_with_prices_by_hand() -> None:
+    # Rung prices 1, 3, 9 (epochs 1, 3, 9 under train_flops): n0 = 35 costs 35 + 33 + 27.
+    assert rung_sizes(100, 3, 3, [1.0, 3.0, 9.0]) == [35, 11, 3]
+    assert rung_sizes(5, 3, 3, [2.0, 6.0, 18.0]) == [2, 0, 0]  # not one per rung: rung 0 only
+    with pytest.raises(ValueError, match="prices must be > 0"):
+        rung_sizes(5, 2, 3, [0.0, 1.0])
+
+
+def test_pays_for_what_it_trains_under_train_flops(tmp_path: Path) -> None:
+    kwargs = {"epochs": 9, "measure_latency": False, "budget_kind": "train_flops"}
+    record = run_agent("sh", ENV, budget=5e9, seed=0, out_dir=tmp_path, env_kwargs=kwargs).record
+    evals = record.evaluations
+    epochs = [e.fidelity["epochs"] for e in evals]
+    # The first bracket: 9 networks at 1 epoch, the best 3 at 3, then full epochs; a bracket
+    # sized to what is left follows when the prices were overestimated.
+    assert epochs[:13] == [1] * 9 + [3] * 3 + [9]
+    rung0 = sorted(evals[:9], key=lambda e: -e.reward)
+    assert [e.genome for e in evals[9:12]] == [e.genome for e in rung0[:3]]
+    spent = [float(e.spent) for e in evals]
+    assert sum(spent) >= 5e9 > sum(spent[:-1])
+    # A promoted network pays for the epochs it trains: 3 and 9 times its 1-epoch price.
+    first = {tuple(e.genome): float(e.spent) for e in evals[:9]}
+    for e in evals[9:13]:
+        assert float(e.spent) == e.fidelity["epochs"] * first[tuple(e.genome)]
+
+
 @pytest.mark.parametrize("entry", PROPOSAL)
 def test_runs_on_every_proposal_env(entry, tmp_path: Path) -> None:
     result = run_agent(

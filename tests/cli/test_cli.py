@@ -74,9 +74,30 @@ def test_run_writes_log_plot_and_table(tmp_path, capsys) -> None:
     assert log.with_suffix(".png").stat().st_size > 1000
 
 
+def test_run_with_a_train_flops_budget(tmp_path, capsys) -> None:
+    args = ["run", "--agent", "sh", "--env", "darwin_bench/Digits-MLP-v0", "--budget", "3e9"]
+    args += ["--budget-kind", "train_flops", "--out", str(tmp_path), "--no-progress", *FAST]
+    assert main(args) == 0
+    [log] = list(tmp_path.glob("*.jsonl"))
+    run = read_runlog(log)
+    assert run.header["budget_kind"] == "train_flops" and run.header["budget"] == 3e9
+    assert run.footer is not None and run.footer["budget_used"] >= 3e9
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
+        (
+            [
+                *("run", "--agent", "random", "--env", "darwin_bench/Digits-MLP-v0"),
+                *("--budget", "2", "--budget-kind", "dollars"),
+            ],
+            "budget_kind must be one of 'evaluations', 'train_flops', 'seconds'",
+        ),
+        (
+            ["run", "--agent", "random", "--env", "darwin_bench/Digits-MLP-v0", "--budget", "2.5"],
+            "budget must be a positive integer",
+        ),
         (
             ["run", "--agent", "nope", "--env", "darwin_bench/Digits-MLP-v0", "--budget", "2"],
             "agent must be one of 'random'",
