@@ -128,10 +128,20 @@ def test_builder_after_the_budget_truncates_without_evaluating() -> None:
     assert terminated and not truncated and info["budget_exhausted"] is True
     trained = env.unwrapped.core.evaluator.stats["trained"]
     obs, info = env.reset()  # no seed: the same, spent run
-    assert info == {"budget": 1, "budget_used": 1, "budget_exhausted": True}
+    assert info == {
+        "budget": 1,
+        "budget_kind": "evaluations",
+        "budget_used": 1,
+        "budget_exhausted": True,
+    }
     after = env.step(int(np.flatnonzero(env.unwrapped.action_masks())[0]))
     assert after[1:4] == (0.0, False, True) and (after[0] == obs).all()
-    assert after[4] == {"budget": 1, "budget_used": 1, "budget_exhausted": True}
+    assert after[4] == {
+        "budget": 1,
+        "budget_kind": "evaluations",
+        "budget_used": 1,
+        "budget_exhausted": True,
+    }
     assert env.unwrapped.core.evaluator.stats["trained"] == trained
     with pytest.raises(RuntimeError, match=r"reset\(seed=\.\.\.\) starts a new run"):
         env.unwrapped.core.evaluate([env.unwrapped.search_space.sample(np.random.default_rng())])
@@ -148,7 +158,12 @@ def test_proposal_after_the_budget_truncates_without_evaluating() -> None:
     assert [f[1]["budget_exhausted"] for f in flags] == [False, True]
     _, reward, terminated, truncated, info = env.step(genome)
     assert (reward, terminated, truncated) == (0.0, False, True)
-    assert info == {"budget": 2, "budget_used": 2, "budget_exhausted": True}
+    assert info == {
+        "budget": 2,
+        "budget_kind": "evaluations",
+        "budget_used": 2,
+        "budget_exhausted": True,
+    }
     with pytest.raises(ValueError, match="genome"):
         env.step(genome[:3])
     _, info = env.reset()  # a proposal env's episode is a run: reset() starts the next one
