@@ -16,7 +16,6 @@ the uncompacted masked network, so that its costs are still measured.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -62,7 +61,7 @@ class AncestorTask(LineageTask, DigitsTask):
         **kwargs: Any,
     ) -> None:
         super().__init__(epochs=epochs, lr=lr, batch_size=batch_size, **kwargs)
-        self.name = "digits-ancestor"  # type: ignore[misc]
+        self.name = "digits-ancestor"
         self.space = SynapseSpace(self.input_shape, self.num_outputs, hidden)
         self.ancestor_settings = {
             "hidden": list(self.space.hidden),
@@ -111,24 +110,21 @@ class AncestorTask(LineageTask, DigitsTask):
     ) -> tuple[TaskResult, list[Layer]]:
         masks = self.space.masks(self.space.encode(architecture))
         layers, small_masks, kept = compact(initial, masks)
-        start = time.perf_counter()
-        with torch_determinism(seed, self.threads):
-            model = MaskedMLP(layers, small_masks)
-            history = train_classifier(
-                model,
-                self.x_train,
-                self.y_train,
-                epochs=epochs,
-                seed=seed,
-                config=self.train_config,
-                schedule=cosine,
-            )
-            metrics, test_metrics = classification_metrics(
-                model, history, (self.x_val, self.y_val), (self.x_test, self.y_test)
-            )
+        model = MaskedMLP(layers, small_masks)
+        history = train_classifier(
+            model,
+            self.x_train,
+            self.y_train,
+            epochs=epochs,
+            seed=seed,
+            config=self.train_config,
+            schedule=cosine,
+        )
+        metrics, test_metrics = classification_metrics(
+            model, history, (self.x_val, self.y_val), (self.x_test, self.y_test)
+        )
         metrics["clusters"] = float(sum(len(k) for k in kept))
-        seconds = time.perf_counter() - start
-        result = TaskResult(metrics, model, seconds, {"epochs": epochs}, test_metrics)
+        result = TaskResult(metrics, model, test_metrics=test_metrics)
         return result, expand(model.layers(), kept, self.space.shapes)
 
     # ------------------------------------------------------------------ task API

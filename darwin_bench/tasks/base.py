@@ -1,7 +1,14 @@
-"""`Task`: data, heads, loss, metric, trainer and fidelities behind an environment."""
+"""`Task`: data, heads, loss, metric, trainer and fidelities behind an environment.
+
+:meth:`Task.fit` is a template: it checks the fidelity, runs the task's one-time
+:meth:`~Task.prepare`, then times the training body :meth:`~Task._fit` under
+:func:`~darwin_bench.seeding.torch_determinism` and completes its :class:`TaskResult`. A task
+writes only the body: build the network, train it, score it.
+"""
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +19,7 @@ from torch import nn
 
 from darwin_bench.architecture import Architecture
 from darwin_bench.metrics import TEST_PREFIX
+from darwin_bench.seeding import torch_determinism
 from darwin_bench.validation import check_positive_int
 
 FitRequest = tuple[Architecture, int, Mapping[str, int]]
@@ -26,14 +34,22 @@ class TrainingDiverged(RuntimeError):
 class TaskResult:
     """What :meth:`Task.fit` returns.
 
+    A training body (:meth:`Task._fit`) returns one with ``metrics``, ``model`` and, where it
+    has them, ``test_metrics`` and ``details``; :meth:`Task.fit` fills in ``train_seconds`` and
+    the fidelity.
+
     Attributes:
         metrics: what the search may see: validation metrics (the task's :attr:`Task.metric`
             among them) and training ones such as ``train_loss``. No key starts with ``test_``.
         model: the trained module (costs are measured on it).
-        train_seconds: wall time spent training.
-        details: facts about the training run for callers of :meth:`Task.fit` and tests
-            (e.g. ``epochs``, ``train_size``, episode ``returns``); JSON-able values. They are
-            not part of the evaluation record.
+        train_seconds: wall time of the training body (build, train, score), measured by
+            :meth:`Task.fit`; one-time preparation (:meth:`Task.prepare`) is not included.
+        details: facts about the training run for whoever calls :meth:`Task.fit` (tests,
+            reproductions, ``bench-task``), JSON-able: always the fidelity it trained at (e.g.
+            ``{"epochs": 5}``), plus what the task adds (images: the ``train_size`` actually
+            used; language: ``corpus``, ``corpus_sha256``, ``train_tokens``; control: the
+            evaluation episodes' ``returns``). Details are not part of the evaluation record,
+            so nothing in them reaches agents or run logs.
         test_metrics: metrics on the held-out test split (``test_accuracy``, ``test_loss``,
             ...); every key starts with ``test_``. Recorded in run logs, never shown to agents.
 
@@ -44,7 +60,7 @@ class TaskResult:
 
     metrics: dict[str, float]
     model: nn.Module
-    train_seconds: float
+    train_seconds: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
     test_metrics: dict[str, float] = field(default_factory=dict)
 
@@ -63,19 +79,25 @@ class TaskResult:
 class Task(ABC):
     """A standardized learning problem that scores architectures.
 
+    A subclass sets these attributes (on the class, or per instance in ``__init__``) and
+    implements :meth:`_fit`, the training body; :meth:`fit` does the rest.
+
     Attributes:
-        name: short name, e.g. ``"digits"``.
+        name: short name, e.g. ``"digits"``; a class default that instances may replace
+            (``ClassificationTask(name, ...)``).
         metric: the name of the search-facing metric in ``metrics`` (validation data).
         higher_is_better: direction of :attr:`metric`.
         fidelities: fidelity names and their defaults, e.g. ``{"epochs": 10}``.
         default_targets: a sensible reward target per cost name for this task.
+        threads: torch threads while training (pinned by :meth:`fit` for determinism).
     """
 
-    name: ClassVar[str] = "task"
+    name: str = "task"
     metric: ClassVar[str] = "accuracy"
     higher_is_better: ClassVar[bool] = True
     fidelities: dict[str, int] = {}
     default_targets: dict[str, float] = {}
+    threads: int = 1
 
     @property
     @abstractmethod
@@ -92,11 +114,37 @@ class Task(ABC):
     def data_hash(self) -> str:
         """SHA-256 of the task's data (all splits); results compare only on equal hashes."""
 
-    @abstractmethod
     def fit(
         self, architecture: Architecture, *, seed: int, fidelity: Mapping[str, int]
     ) -> TaskResult:
-        """Build, train and evaluate ``architecture``.
+        """Build, train and evaluate ``architecture``: the same seed gives the same result.
+
+        The template every task shares: fill in and check the fidelity, run :meth:`prepare`,
+        then run :meth:`_fit` under :func:`~darwin_bench.seeding.torch_determinism` (torch's
+        generator seeded with ``seed``, :attr:`threads` threads) with a clock around it.
+
+        Raises:
+            ValueError: for an unknown fidelity name or a non-positive value.
+            TrainingDiverged: when training produces a non-finite loss.
+        """
+        checked = self.check_fidelity(fidelity)
+        self.prepare()
+        start = time.perf_counter()
+        with torch_determinism(seed, self.threads):
+            result = self._fit(architecture, seed=seed, fidelity=checked)
+        result.train_seconds = time.perf_counter() - start
+        result.details = {**checked, **result.details}
+        return result
+
+    @abstractmethod
+    def _fit(
+        self, architecture: Architecture, *, seed: int, fidelity: dict[str, int]
+    ) -> TaskResult:
+        """The training body: build ``architecture``, train it, score it.
+
+        Runs inside :meth:`fit`'s determinism context and clock, with a complete, checked
+        ``fidelity``. Return ``TaskResult(metrics, model, test_metrics=..., details=...)``
+        (``train_seconds`` and the fidelity are filled in by :meth:`fit`).
 
         Raises:
             TrainingDiverged: when training produces a non-finite loss.
@@ -124,6 +172,15 @@ class Task(ABC):
             except Exception as exc:  # one failed network does not fail the others
                 out.append(exc)
         return out
+
+    def prepare(self) -> None:
+        """One-time work every evaluation needs (e.g. training an ancestor or base network).
+
+        :meth:`fit` calls it before starting the clock, so it is not counted in any
+        evaluation's ``train_seconds``. It must be idempotent and deterministic. Default:
+        nothing.
+        """
+        return None
 
     @abstractmethod
     def build(self, architecture: Architecture) -> nn.Module:

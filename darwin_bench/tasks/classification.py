@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -13,7 +12,6 @@ from torch import nn
 from darwin_bench.architecture import Architecture
 from darwin_bench.hashing import data_hash
 from darwin_bench.models import build_model
-from darwin_bench.seeding import torch_determinism
 from darwin_bench.tasks.base import FitRequest, Task, TaskResult, TrainingDiverged
 from darwin_bench.training import TrainConfig, evaluate_classifier, train_classifier
 
@@ -56,6 +54,9 @@ class ClassificationTask(Task):
         train_config: trainer settings.
         epochs: default training epochs (the fidelity).
         threads: torch threads used while training (pinned for determinism).
+        default_targets: reward targets per cost name.
+        classes: the class labels, indexed by class number (default ``0..num_classes-1``),
+            kept as :attr:`classes`.
     """
 
     metric: ClassVar[str] = "accuracy"
@@ -73,8 +74,9 @@ class ClassificationTask(Task):
         epochs: int = 10,
         threads: int = 1,
         default_targets: Mapping[str, float] | None = None,
+        classes: Sequence[Any] | None = None,
     ) -> None:
-        self.name = name  # type: ignore[misc]
+        self.name = name
         self._arrays = (train[0], train[1], val[0], val[1], test[0], test[1])
         self._data_hash = data_hash(*self._arrays)
         tensors = [
@@ -88,6 +90,7 @@ class ClassificationTask(Task):
         self.fidelities = {"epochs": int(epochs)}
         self.threads = int(threads)
         self.default_targets = dict(default_targets or {})
+        self.classes: list[Any] = list(classes if classes is not None else range(self.num_outputs))
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -118,12 +121,17 @@ class ClassificationTask(Task):
     def batch_key(self, architecture: Architecture, fidelity: Mapping[str, int]) -> Hashable:
         """Plain dense stacks (``mlp``-space networks) at one epoch count train together.
 
-        Only when :meth:`fit` is this class's own: a subclass that trains differently (other
-        data per fidelity, inherited weights) trains one by one unless it says otherwise.
+        Only when the training body and data are this class's own (:meth:`_fit`,
+        :meth:`training_data`): a subclass that trains differently (other data per fidelity,
+        inherited weights) trains one by one unless it says otherwise.
         """
         from darwin_bench.batched import dense_layout
 
-        if type(self).fit is not ClassificationTask.fit or dense_layout(architecture) is None:
+        own = all(
+            getattr(type(self), name) is getattr(ClassificationTask, name)
+            for name in ("fit", "_fit", "training_data")
+        )
+        if not own or dense_layout(architecture) is None:
             return None
         return ("dense", self.check_fidelity(fidelity)["epochs"])
 
@@ -136,23 +144,25 @@ class ClassificationTask(Task):
             return super().fit_batch(requests)
         return classify.fit_batch(self, requests)
 
-    def fit(
-        self, architecture: Architecture, *, seed: int, fidelity: Mapping[str, int]
+    def training_data(self, fidelity: Mapping[str, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The training examples used at ``fidelity`` (here: all of them)."""
+        return self.x_train, self.y_train
+
+    def score_split(
+        self, model: nn.Module, x: torch.Tensor, y: torch.Tensor
+    ) -> tuple[float, float]:
+        """Accuracy and mean cross-entropy of ``model`` on one split."""
+        return evaluate_classifier(model, x, y)
+
+    def _fit(
+        self, architecture: Architecture, *, seed: int, fidelity: dict[str, int]
     ) -> TaskResult:
-        epochs = self.check_fidelity(fidelity)["epochs"]
-        start = time.perf_counter()
-        with torch_determinism(seed, self.threads):
-            model = self.build(architecture)
-            history = train_classifier(
-                model,
-                self.x_train,
-                self.y_train,
-                epochs=epochs,
-                seed=seed,
-                config=self.train_config,
-            )
-            metrics, test_metrics = classification_metrics(
-                model, history, (self.x_val, self.y_val), (self.x_test, self.y_test)
-            )
-        seconds = time.perf_counter() - start
-        return TaskResult(metrics, model, seconds, {"epochs": epochs}, test_metrics)
+        x, y = self.training_data(fidelity)
+        model = self.build(architecture)
+        history = train_classifier(
+            model, x, y, epochs=fidelity["epochs"], seed=seed, config=self.train_config
+        )
+        metrics, test_metrics = classification_metrics(
+            model, history, (self.x_val, self.y_val), (self.x_test, self.y_test), self.score_split
+        )
+        return TaskResult(metrics, model, test_metrics=test_metrics)

@@ -15,7 +15,6 @@ refuse the rewards that need one unless given ``score_range`` (see :mod:`darwin_
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from functools import cached_property
@@ -30,7 +29,6 @@ from torch import nn
 from darwin_bench.architecture import Architecture
 from darwin_bench.hashing import data_hash
 from darwin_bench.models import build_model
-from darwin_bench.seeding import torch_determinism
 from darwin_bench.tasks.base import Task, TaskResult, TrainingDiverged
 from darwin_bench.validation import check_choice, check_positive_float, check_positive_int
 
@@ -240,7 +238,7 @@ class ControlTask(Task):
         finally:
             env.close()
         base = env_id.split("/")[-1].rsplit("-v", 1)[0]
-        self.name = name or base.lower()  # type: ignore[misc]
+        self.name = name or base.lower()
         self.fidelities = {"timesteps": check_positive_int("timesteps", timesteps)}
         if isinstance(ppo, PPOConfig):
             self.ppo = ppo
@@ -365,27 +363,22 @@ class ControlTask(Task):
             "std_return": float(np.std(returns)),
         }
 
-    def fit(
-        self, architecture: Architecture, *, seed: int, fidelity: Mapping[str, int]
+    def _fit(
+        self, architecture: Architecture, *, seed: int, fidelity: dict[str, int]
     ) -> TaskResult:
         from darwin_bench.tasks.ppo import export_policy, train_ppo
 
-        timesteps = self.check_fidelity(fidelity)["timesteps"]
-        start = time.perf_counter()
-        with torch_determinism(seed, self.threads):
-            agent = train_ppo(
-                self.env_id,
-                architecture,
-                timesteps=timesteps,
-                seed=seed,
-                hyperparameters=self.ppo.sb3_kwargs(),
-                n_envs=self.ppo.n_envs,
-                env_kwargs=self.env_kwargs,
-            )
-            policy = export_policy(agent, architecture)
-            if not all(torch.isfinite(p).all() for p in policy.parameters()):
-                raise TrainingDiverged("policy weights became non-finite during PPO training")
-            returns = self._episode_returns(policy)
-        metrics = self.metrics_of(returns)
-        details = {"timesteps": timesteps, "returns": returns}
-        return TaskResult(metrics, policy, time.perf_counter() - start, details)
+        agent = train_ppo(
+            self.env_id,
+            architecture,
+            timesteps=fidelity["timesteps"],
+            seed=seed,
+            hyperparameters=self.ppo.sb3_kwargs(),
+            n_envs=self.ppo.n_envs,
+            env_kwargs=self.env_kwargs,
+        )
+        policy = export_policy(agent, architecture)
+        if not all(torch.isfinite(p).all() for p in policy.parameters()):
+            raise TrainingDiverged("policy weights became non-finite during PPO training")
+        returns = self._episode_returns(policy)
+        return TaskResult(self.metrics_of(returns), policy, details={"returns": returns})

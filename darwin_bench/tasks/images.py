@@ -15,7 +15,6 @@ task fixes everything a result depends on:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,17 +23,17 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 
-from darwin_bench.architecture import Architecture
 from darwin_bench.data.download import DatasetUnavailableError, cache_dir
 from darwin_bench.data.images import ImageDataset, load_image_dataset
-from darwin_bench.seeding import torch_determinism
-from darwin_bench.tasks.base import TaskResult
-from darwin_bench.tasks.classification import ClassificationTask, classification_metrics
-from darwin_bench.training import TrainConfig, evaluate_classifier, train_classifier
+from darwin_bench.tasks.classification import ClassificationTask
+from darwin_bench.training import TrainConfig, evaluate_classifier
 from darwin_bench.validation import check_choice, check_positive_int
 
 #: The split and the training order are part of the task's definition, never the run's seed.
 SPLIT_SEED = 0
+
+#: Examples scored per forward pass when evaluating a split.
+EVAL_BATCH = 2048
 
 #: Per dataset: validation examples carved from the training set, default training subset,
 #: default epochs, and reward targets for a network of sensible size.
@@ -145,8 +144,8 @@ class ImageTask(ClassificationTask):
             epochs=check_positive_int("epochs", epochs or defaults["epochs"]),
             threads=threads,
             default_targets=TARGETS[dataset],
+            classes=data.classes,
         )
-        self.classes = data.classes
         self.source_sha256 = data.sha256
         size = check_positive_int("train_size", train_size or defaults["train_size"])
         self.fidelities["train_size"] = min(size, int(self.y_train.shape[0]))
@@ -154,37 +153,25 @@ class ImageTask(ClassificationTask):
     def config(self) -> dict[str, Any]:
         return {**super().config(), "source_sha256": self.source_sha256}
 
-    def fit(
-        self, architecture: Architecture, *, seed: int, fidelity: Mapping[str, int]
-    ) -> TaskResult:
-        fid = self.check_fidelity(fidelity)
-        epochs, n = fid["epochs"], min(fid["train_size"], int(self.y_train.shape[0]))
-        start = time.perf_counter()
-        with torch_determinism(seed, self.threads):
-            model = self.build(architecture)
-            history = train_classifier(
-                model,
-                self.x_train[:n],
-                self.y_train[:n],
-                epochs=epochs,
-                seed=seed,
-                config=self.train_config,
-            )
-            metrics, test_metrics = classification_metrics(
-                model, history, (self.x_val, self.y_val), (self.x_test, self.y_test), _evaluate
-            )
-        details = {"epochs": epochs, "train_size": n}
-        return TaskResult(metrics, model, time.perf_counter() - start, details, test_metrics)
+    def check_fidelity(self, fidelity: Mapping[str, Any] | None) -> dict[str, int]:
+        """The base rules, and ``train_size`` capped at the training split's size."""
+        out = super().check_fidelity(fidelity)
+        out["train_size"] = min(out["train_size"], int(self.y_train.shape[0]))
+        return out
 
+    def training_data(self, fidelity: Mapping[str, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The first ``train_size`` examples of the fixed-order training split."""
+        n = fidelity["train_size"]
+        return self.x_train[:n], self.y_train[:n]
 
-def _evaluate(
-    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 2048
-) -> tuple[float, float]:
-    """Accuracy and mean cross-entropy in batches (whole CIFAR splits do not fit one pass)."""
-    correct, loss, n = 0.0, 0.0, int(y.shape[0])
-    for i in range(0, n, batch):
-        acc, part = evaluate_classifier(model, x[i : i + batch], y[i : i + batch])
-        size = int(y[i : i + batch].shape[0])
-        correct += acc * size
-        loss += part * size
-    return correct / n, loss / n
+    def score_split(
+        self, model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor
+    ) -> tuple[float, float]:
+        """Accuracy and mean cross-entropy in batches (whole CIFAR splits do not fit one pass)."""
+        correct, loss, n = 0.0, 0.0, int(y.shape[0])
+        for i in range(0, n, EVAL_BATCH):
+            acc, part = evaluate_classifier(model, x[i : i + EVAL_BATCH], y[i : i + EVAL_BATCH])
+            size = int(y[i : i + EVAL_BATCH].shape[0])
+            correct += acc * size
+            loss += part * size
+        return correct / n, loss / n

@@ -20,7 +20,6 @@ for CharLM and ``1 / perplexity`` for WordLM, in ``(0, 1]``. A failed evaluation
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -35,7 +34,6 @@ from darwin_bench.data.text import Corpus, lm_batches, load_corpus
 from darwin_bench.metrics.language import bits_per_character, perplexity
 from darwin_bench.models import build_model
 from darwin_bench.models.recurrent import RecurrentLM
-from darwin_bench.seeding import torch_determinism
 from darwin_bench.tasks.base import Task, TaskResult, TrainingDiverged
 from darwin_bench.validation import check_positive_float, check_positive_int
 
@@ -190,17 +188,14 @@ class LanguageModelTask(Task):
     def worst_score(self) -> float:
         return 0.0
 
-    def fit(
-        self, architecture: Architecture, *, seed: int, fidelity: Mapping[str, int]
+    def _fit(
+        self, architecture: Architecture, *, seed: int, fidelity: dict[str, int]
     ) -> TaskResult:
-        epochs = self.check_fidelity(fidelity)["epochs"]
-        start = time.perf_counter()
-        with torch_determinism(seed, self.threads):
-            model = self.build(architecture)
-            assert isinstance(model, RecurrentLM)
-            train_loss = self._train(model, epochs)
-            val_loss = self.evaluate_nll(model, self.valid_x, self.valid_y)
-            test_loss = self.evaluate_nll(model, self.test_x, self.test_y)
+        model = self.build(architecture)
+        assert isinstance(model, RecurrentLM)
+        train_loss = self._train(model, fidelity["epochs"])
+        val_loss = self.evaluate_nll(model, self.valid_x, self.valid_y)
+        test_loss = self.evaluate_nll(model, self.test_x, self.test_y)
         if not math.isfinite(val_loss):
             raise TrainingDiverged(f"validation loss is {val_loss}")
         metrics = {
@@ -210,12 +205,11 @@ class LanguageModelTask(Task):
         }
         test_metrics = {f"test_{self.metric}": self._metrics(test_loss), "test_loss": test_loss}
         details = {
-            "epochs": epochs,
             "corpus": self.corpus_name,
             "corpus_sha256": self._data_hash,
             "train_tokens": self.train_tokens,
         }
-        return TaskResult(metrics, model, time.perf_counter() - start, details, test_metrics)
+        return TaskResult(metrics, model, details=details, test_metrics=test_metrics)
 
     def _train(self, model: RecurrentLM, epochs: int) -> float:
         """Truncated BPTT with Adam; returns the mean training NLL of the last epoch."""
@@ -261,7 +255,7 @@ class CharLMTask(LanguageModelTask):
     Vocabulary: the train split's characters plus ``<unk>`` (:class:`CharVocab`).
     """
 
-    name: ClassVar[str] = "charlm"
+    name = "charlm"
     metric: ClassVar[str] = "bpc"
     higher_is_better: ClassVar[bool] = False
     level: ClassVar[str] = "char"
@@ -298,7 +292,7 @@ class WordLMTask(LanguageModelTask):
     ``<eos>``, most frequent first); other words become ``<unk>``.
     """
 
-    name: ClassVar[str] = "wordlm"
+    name = "wordlm"
     metric: ClassVar[str] = "perplexity"
     higher_is_better: ClassVar[bool] = False
     level: ClassVar[str] = "word"

@@ -82,7 +82,8 @@ class LineageTask(Task):
         self, architecture: Architecture, initial: Any, *, seed: int, epochs: int
     ) -> tuple[TaskResult, Any]:
         """Apply the mask to ``initial``, train, evaluate; return the result and trained state
-        (in the ancestor's layout).
+        (in the ancestor's layout). Runs inside :meth:`Task.fit`'s clock and determinism
+        context (the template), like any training body.
 
         Raises:
             EmptyLayerError: when the mask leaves a hidden layer without a live neuron.
@@ -158,8 +159,12 @@ class LineageTask(Task):
         return self._trained_state(parent, int(init["seed"]), int(init["epochs"]))
 
     # ----------------------------------------------------------------- task API
-    def fit(
-        self, architecture: Architecture, *, seed: int, fidelity: Mapping[str, int]
+    def prepare(self) -> None:
+        """Train the ancestor (once per process; not counted in any ``train_seconds``)."""
+        self._ancestor()
+
+    def _fit(
+        self, architecture: Architecture, *, seed: int, fidelity: dict[str, int]
     ) -> TaskResult:
         """Train one offspring from its starting weights (see the module docstring).
 
@@ -167,7 +172,7 @@ class LineageTask(Task):
             EmptyLayerError: when its mask empties a hidden layer (a failed evaluation).
             TrainingDiverged: when training produces a non-finite loss.
         """
-        epochs = self.check_fidelity(fidelity)["epochs"]
+        epochs = fidelity["epochs"]
         self.remember(architecture)
         initial = self._initial_state(architecture, seed)
         result, state = self._train_offspring(architecture, initial, seed=seed, epochs=epochs)

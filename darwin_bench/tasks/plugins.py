@@ -170,8 +170,8 @@ def from_arrays(
         train_config=TrainConfig(lr=lr, batch_size=batch_size),
         epochs=epochs,
         default_targets=targets,
+        classes=classes,
     )
-    task.classes = classes  # type: ignore[attr-defined]
     return task
 
 

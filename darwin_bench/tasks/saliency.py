@@ -20,7 +20,6 @@ threshold, β² = 0.3; the search-facing metric, higher is better), ``mae`` (val
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -34,7 +33,6 @@ from darwin_bench.data.saliency import SaliencySet, generate_scenes, load_salien
 from darwin_bench.hashing import data_hash
 from darwin_bench.metrics.saliency import f_beta, mae
 from darwin_bench.models import build_model
-from darwin_bench.seeding import torch_determinism
 from darwin_bench.tasks.base import Task, TaskResult, TrainingDiverged
 from darwin_bench.training import TrainConfig, train_supervised
 from darwin_bench.validation import check_positive_int
@@ -112,7 +110,7 @@ class SaliencyTask(Task):
         ValueError: for bad sizes or fractions, or a folder without images or masks.
     """
 
-    name: ClassVar[str] = "saliency"
+    name = "saliency"
     metric: ClassVar[str] = "f_beta"
     higher_is_better: ClassVar[bool] = True
 
@@ -208,15 +206,11 @@ class SaliencyTask(Task):
             model, self.x_train, self.y_train, epochs=epochs, seed=seed, config=self.train_config
         )
 
-    def fit(
-        self, architecture: Architecture, *, seed: int, fidelity: Mapping[str, int]
+    def _fit(
+        self, architecture: Architecture, *, seed: int, fidelity: dict[str, int]
     ) -> TaskResult:
-        epochs = self.check_fidelity(fidelity)["epochs"]
-        start = time.perf_counter()
-        with torch_determinism(seed, self.threads):
-            model = self.build(architecture)
-            history = self.train(model, seed=seed, epochs=epochs)
-            metrics, test_metrics = self.evaluate(model)
+        model = self.build(architecture)
+        history = self.train(model, seed=seed, epochs=fidelity["epochs"])
+        metrics, test_metrics = self.evaluate(model)
         metrics["train_loss"] = history[-1]
-        seconds = time.perf_counter() - start
-        return TaskResult(metrics, model, seconds, {"epochs": epochs}, test_metrics)
+        return TaskResult(metrics, model, test_metrics=test_metrics)

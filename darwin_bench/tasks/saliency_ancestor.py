@@ -20,7 +20,6 @@ and the ``evo-synthesis`` agent run on it unchanged.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -70,7 +69,7 @@ class SaliencyAncestorTask(LineageTask, SaliencyTask):
         **kwargs: Any,
     ) -> None:
         super().__init__(epochs=epochs, **kwargs)
-        self.name = "saliency-ancestor"  # type: ignore[misc]
+        self.name = "saliency-ancestor"
         self.space = FCNSynapseSpace(self.input_shape, 1, channels, upsample)
         self.ancestor_settings = {
             "channels": list(self.space.hidden),
@@ -105,14 +104,11 @@ class SaliencyAncestorTask(LineageTask, SaliencyTask):
         self, architecture: Architecture, initial: State, *, seed: int, epochs: int
     ) -> tuple[TaskResult, State]:
         masks = self.space.masks(self.space.encode(architecture))
-        start = time.perf_counter()
-        with torch_determinism(seed, self.threads):
-            model, kept = masked_fcn(self.space.ancestor, initial, masks)
-            history = self.train(model, seed=seed, epochs=epochs)
-            metrics, test_metrics = self.evaluate(model)
+        model, kept = masked_fcn(self.space.ancestor, initial, masks)
+        history = self.train(model, seed=seed, epochs=epochs)
+        metrics, test_metrics = self.evaluate(model)
         metrics["train_loss"] = history[-1]
-        seconds = time.perf_counter() - start
-        result = TaskResult(metrics, model, seconds, {"epochs": epochs}, test_metrics)
+        result = TaskResult(metrics, model, test_metrics=test_metrics)
         return result, expand_state(fcn_state(model), kept, self.space.ancestor)
 
     # ------------------------------------------------------------------ task API

@@ -24,8 +24,7 @@ accuracy after step 2, before fine-tuning).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -178,7 +177,7 @@ class SpecializationTask(Task):
     ) -> None:
         self.target = target
         self.pretext = pretext
-        self.name = f"{target.name}-specialize"  # type: ignore[misc]
+        self.name = f"{target.name}-specialize"
         self.base_conv = conv_blocks(base_conv)
         self.base_hidden = tuple(int(w) for w in base_hidden)
         self.activation = activation
@@ -187,6 +186,7 @@ class SpecializationTask(Task):
         self.ridge = float(ridge)
         self.finetune = TrainConfig(**{**target.train_config.to_dict(), "lr": float(finetune_lr)})
         self.fidelities = {"epochs": int(epochs)}
+        self.threads = target.threads
         self.default_targets = dict(target.default_targets)
         self._base: nn.Module | None = None
         self._base_metrics: dict[str, float] = {}
@@ -276,32 +276,31 @@ class SpecializationTask(Task):
         return dict(self._base_metrics)
 
     # -------------------------------------------------------------------- fit
-    def fit(
-        self, architecture: Architecture, *, seed: int, fidelity: Mapping[str, int]
+    def prepare(self) -> None:
+        """Train the base network (once)."""
+        self.base_model()
+
+    def _fit(
+        self, architecture: Architecture, *, seed: int, fidelity: dict[str, int]
     ) -> TaskResult:
-        epochs = self.check_fidelity(fidelity)["epochs"]
         for key, value in self.base_extra().items():
             if architecture.extra.get(key) != value:
                 raise ValueError(
                     f"architecture was not squeezed from this base ({key} {value}); "
                     f"got {architecture.extra.get(key)!r}"
                 )
-        base = self.base_model()
         t = self.target
-        start = time.perf_counter()
-        with torch_determinism(seed, t.threads):
-            model = squeeze_network(base, architecture.extra["keep"], architecture)
-            refit_output(model, t.x_train, t.y_train, t.num_outputs, self.ridge)
-            refit_acc, _ = evaluate_classifier(model, t.x_val, t.y_val)
-            history = train_classifier(
-                model, t.x_train, t.y_train, epochs=epochs, seed=seed, config=self.finetune
-            )
-            metrics, test_metrics = classification_metrics(
-                model, history, (t.x_val, t.y_val), (t.x_test, t.y_test)
-            )
+        model = squeeze_network(self.base_model(), architecture.extra["keep"], architecture)
+        refit_output(model, t.x_train, t.y_train, t.num_outputs, self.ridge)
+        refit_acc, _ = evaluate_classifier(model, t.x_val, t.y_val)
+        history = train_classifier(
+            model, t.x_train, t.y_train, epochs=fidelity["epochs"], seed=seed, config=self.finetune
+        )
+        metrics, test_metrics = classification_metrics(
+            model, history, (t.x_val, t.y_val), (t.x_test, t.y_test)
+        )
         metrics["refit_accuracy"] = refit_acc
-        seconds = time.perf_counter() - start
-        return TaskResult(metrics, model, seconds, {"epochs": epochs}, test_metrics)
+        return TaskResult(metrics, model, test_metrics=test_metrics)
 
 
 def digits_specialization(
