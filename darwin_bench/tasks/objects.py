@@ -73,7 +73,6 @@ class ObjectsTask(ClassificationTask):
         }
         self.data_seed = int(data_seed)
         scenes = generate_object_scenes(sum(sizes), seed=self.data_seed, **self.scene_kwargs)
-        self.classes = scenes.classes
         train = scenes.images[: sizes[0]]
         self.std = (self._centre(train).std(axis=(0, 2, 3), keepdims=True) + 1e-6).astype(
             np.float32
@@ -84,11 +83,12 @@ class ObjectsTask(ClassificationTask):
         super().__init__(
             "objects",
             *parts,
-            num_classes=len(self.classes),
+            num_classes=len(scenes.classes),
             train_config=TrainConfig(lr=lr, batch_size=batch_size),
             epochs=epochs,
             threads=threads,
             default_targets=TARGETS,
+            classes=scenes.classes,
         )
 
     @staticmethod

@@ -24,7 +24,7 @@ accuracy after step 2, before fine-tuning).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
