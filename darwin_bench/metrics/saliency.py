@@ -15,7 +15,12 @@ Conventions (those of the common salient-object benchmarks):
   scores F = 0, never NaN (same convention).
 * **MAE** (Perazzi, Krähenbühl, Pritch, Hornung, "Saliency filters", CVPR 2012): mean absolute
   difference between the map and the binary mask, per image, averaged over images.
-* Unlike some toolboxes, maps are *not* min-max normalised per image: they are used as given.
+* **Per-map min-max normalisation** (default, ``normalize=True``): before thresholding, each map
+  is rescaled to ``(map - min) / (max - min)``; a constant map is left as it is. This is what
+  PySODMetrics does by default (its ``prepare_data``, after the MATLAB evaluation code's
+  ``mapminmax``), so F-beta and MAE are comparable with published numbers. It makes the
+  scores invariant to any increasing affine rescaling of a map. ``normalize=False`` uses the
+  maps as given (PySODMetrics' ``normalize=False``).
 
 Inputs are arrays of shape ``N×1×H×W`` or ``N×H×W`` (a single ``H×W`` map is also accepted).
 Predictions must be finite and in ``[0, 1]``; masks are binarised at 0.5.
@@ -25,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["f_beta", "f_beta_per_image", "mae"]
+__all__ = ["f_beta", "f_beta_per_image", "mae", "normalize_maps"]
 
 
 def _as_batch(array: np.ndarray, field: str) -> np.ndarray:
@@ -47,7 +52,19 @@ def _as_batch(array: np.ndarray, field: str) -> np.ndarray:
     return out
 
 
-def _prepare(pred: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def normalize_maps(maps: np.ndarray) -> np.ndarray:
+    """Min-max normalise each row of ``maps`` (one flattened map per row) to ``[0, 1]``.
+
+    A constant row (max = min) is returned unchanged, as PySODMetrics does.
+    """
+    low = maps.min(axis=1, keepdims=True)
+    span = maps.max(axis=1, keepdims=True) - low
+    flat = span == 0
+    out: np.ndarray = np.where(flat, maps, (maps - low) / np.where(flat, 1.0, span))
+    return out
+
+
+def _prepare(pred: np.ndarray, mask: np.ndarray, normalize: bool) -> tuple[np.ndarray, np.ndarray]:
     pred_shape, mask_shape = np.shape(pred), np.shape(mask)
     if pred_shape != mask_shape:
         raise ValueError(f"pred shape {pred_shape} does not match mask shape {mask_shape}")
@@ -55,16 +72,19 @@ def _prepare(pred: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray
     if p.min() < 0.0 or p.max() > 1.0:
         raise ValueError(f"pred values must lie in [0, 1], got [{p.min():.4g}, {p.max():.4g}]")
     m = _as_batch(mask, "mask") > 0.5
-    return p, m
+    return (normalize_maps(p) if normalize else p), m
 
 
-def f_beta_per_image(pred: np.ndarray, mask: np.ndarray, beta2: float = 0.3) -> np.ndarray:
+def f_beta_per_image(
+    pred: np.ndarray, mask: np.ndarray, beta2: float = 0.3, *, normalize: bool = True
+) -> np.ndarray:
     """Adaptive-threshold F-beta of every image.
 
     Args:
         pred: Saliency maps in ``[0, 1]``, ``N×1×H×W`` or ``N×H×W``.
         mask: Ground truth of the same shape (binarised at 0.5).
         beta2: β², > 0.
+        normalize: min-max normalise each map first (the default; see the module docstring).
 
     Returns:
         float64 array of length N.
@@ -74,7 +94,7 @@ def f_beta_per_image(pred: np.ndarray, mask: np.ndarray, beta2: float = 0.3) -> 
     """
     if not (np.isfinite(beta2) and beta2 > 0):
         raise ValueError(f"beta2 must be a positive finite number, got {beta2!r}")
-    p, m = _prepare(pred, mask)
+    p, m = _prepare(pred, mask, normalize)
     thresholds = np.minimum(2.0 * p.mean(axis=1, keepdims=True), 1.0)
     binary = p >= thresholds
     tp = np.count_nonzero(binary & m, axis=1).astype(np.float64)
@@ -88,37 +108,41 @@ def f_beta_per_image(pred: np.ndarray, mask: np.ndarray, beta2: float = 0.3) -> 
     return scores
 
 
-def f_beta(pred: np.ndarray, mask: np.ndarray, beta2: float = 0.3) -> float:
+def f_beta(
+    pred: np.ndarray, mask: np.ndarray, beta2: float = 0.3, *, normalize: bool = True
+) -> float:
     """Mean over images of the adaptive-threshold F-beta (see the module docstring).
 
-    Per image: threshold ``T = min(2·mean(pred), 1)``, binarise ``pred >= T``, then
-    ``F = (1 + β²)·P·R / (β²·P + R)``; images with no true positive score 0.
-    Follows Achanta et al. (CVPR 2009) for the threshold and β² = 0.3, and averages per image as
-    the common salient-object evaluation code does (e.g. PySODMetrics' adaptive F-measure).
+    Per image: min-max normalise the map (unless ``normalize=False``), threshold
+    ``T = min(2·mean(pred), 1)``, binarise ``pred >= T``, then ``F = (1 + β²)·P·R / (β²·P + R)``;
+    images with no true positive score 0. Follows Achanta et al. (CVPR 2009) for the threshold
+    and β² = 0.3, and PySODMetrics' adaptive F-measure (``Fmeasure``, ``adp``) for the rest.
 
     Args:
         pred: Saliency maps in ``[0, 1]``, ``N×1×H×W`` or ``N×H×W``.
         mask: Ground-truth masks of the same shape (binarised at 0.5).
         beta2: β² (default 0.3).
+        normalize: min-max normalise each map first (default True).
 
     Returns:
         Mean F-beta in ``[0, 1]``.
     """
-    return float(f_beta_per_image(pred, mask, beta2).mean())
+    return float(f_beta_per_image(pred, mask, beta2, normalize=normalize).mean())
 
 
-def mae(pred: np.ndarray, mask: np.ndarray) -> float:
+def mae(pred: np.ndarray, mask: np.ndarray, *, normalize: bool = True) -> float:
     """Mean absolute error between saliency maps and binary masks.
 
     Per-image MAE averaged over images (equal to the pooled pixel mean, as all images share a
-    size).
+    size), on min-max normalised maps unless ``normalize=False`` (as PySODMetrics' ``MAE``).
 
     Args:
         pred: Saliency maps in ``[0, 1]``, ``N×1×H×W`` or ``N×H×W``.
         mask: Ground-truth masks of the same shape (binarised at 0.5).
+        normalize: min-max normalise each map first (default True).
 
     Returns:
         MAE in ``[0, 1]``.
     """
-    p, m = _prepare(pred, mask)
+    p, m = _prepare(pred, mask, normalize)
     return float(np.abs(p - m).mean(axis=1).mean())

@@ -12,8 +12,9 @@ same CPU for the same seed. Inputs are centred per image (each image's mean colo
 subtracted, as in frequency-tuned saliency) and scaled per channel by the training split's
 standard deviation. Epochs are the fidelity.
 
-Metrics (maps are the sigmoid of the logits, in [0, 1]): ``f_beta`` (validation, adaptive
-threshold, β² = 0.3; the search-facing metric, higher is better), ``mae`` (validation),
+Metrics (maps are the sigmoid of the logits, min-max normalised per map as PySODMetrics does
+unless ``normalize_maps=False``): ``f_beta`` (validation, adaptive threshold, β² = 0.3; the
+search-facing metric, higher is better), ``mae`` (validation),
 ``val_loss``, ``train_loss``; test metrics (reports only): ``test_f_beta``, ``test_mae``,
 ``test_loss``.
 """
@@ -66,8 +67,13 @@ def train_saliency(
 
 
 @torch.inference_mode()
-def evaluate_saliency(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+def evaluate_saliency(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, normalize_maps: bool = True
+) -> dict[str, float]:
     """Return ``{"f_beta", "mae", "loss"}`` of ``model`` on images ``x`` and masks ``y``.
+
+    F-beta and MAE are computed on per-map min-max normalised maps unless ``normalize_maps``
+    is False (see :mod:`darwin_bench.metrics.saliency`).
 
     Raises:
         TrainingDiverged: when the network outputs NaN or infinite logits.
@@ -79,7 +85,11 @@ def evaluate_saliency(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dic
     loss = float(nn.functional.binary_cross_entropy_with_logits(logits, y))
     maps = torch.sigmoid(logits).numpy()
     masks = y.numpy()
-    return {"f_beta": f_beta(maps, masks), "mae": mae(maps, masks), "loss": loss}
+    return {
+        "f_beta": f_beta(maps, masks, normalize=normalize_maps),
+        "mae": mae(maps, masks, normalize=normalize_maps),
+        "loss": loss,
+    }
 
 
 def _centre(images: np.ndarray) -> np.ndarray:
@@ -105,6 +115,8 @@ class SaliencyTask(Task):
         threads: torch threads while training (pinned for determinism).
         generator_kwargs: further arguments of :func:`generate_scenes` (``max_objects``,
             ``max_distractors``, ``noise``).
+        normalize_maps: min-max normalise each predicted map before F-beta and MAE (the
+            salient-object community's default, as PySODMetrics); False scores maps as given.
 
     Raises:
         ValueError: for bad sizes or fractions, or a folder without images or masks.
@@ -127,7 +139,9 @@ class SaliencyTask(Task):
         batch_size: int = 16,
         threads: int = 1,
         generator_kwargs: Mapping[str, Any] | None = None,
+        normalize_maps: bool = True,
     ) -> None:
+        self.normalize_maps = bool(normalize_maps)
         if folder is None:
             data = generate_scenes(
                 check_positive_int("scenes", scenes),
@@ -176,6 +190,7 @@ class SaliencyTask(Task):
             "threads": self.threads,
             "loss": "bce_with_logits",
             "normalize": "per-image mean colour removed, / train std per channel",
+            "normalize_maps": self.normalize_maps,
         }
 
     def training_samples(self, fidelity: Mapping[str, int]) -> int:
@@ -191,8 +206,10 @@ class SaliencyTask(Task):
     def evaluate(self, model: nn.Module) -> tuple[dict[str, float], dict[str, float]]:
         """``(validation metrics, test metrics)`` of a trained ``model`` (see the module
         docstring)."""
-        val = evaluate_saliency(model, self.x_val, self.y_val)
-        test = evaluate_saliency(model, self.x_test, self.y_test)
+        val = evaluate_saliency(model, self.x_val, self.y_val, normalize_maps=self.normalize_maps)
+        test = evaluate_saliency(
+            model, self.x_test, self.y_test, normalize_maps=self.normalize_maps
+        )
         metrics = {"f_beta": val["f_beta"], "mae": val["mae"], "val_loss": val["loss"]}
         return metrics, {
             "test_f_beta": test["f_beta"],
