@@ -8,6 +8,10 @@ from contextlib import contextmanager
 
 import torch
 
+#: Seed of every task's fixed data split and training order: the split is part of the task's
+#: definition (and of its data hash), never a run's seed.
+SPLIT_SEED = 0
+
 
 def derive_seed(*parts: object) -> int:
     """Return a seed in ``[0, 2**31 - 1)`` determined only by ``parts``.

@@ -8,11 +8,10 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
+from darwin_bench.seeding import SPLIT_SEED
 from darwin_bench.tasks.classification import ClassificationTask
 from darwin_bench.training import TrainConfig
 
-#: The split is part of the task's definition, never the run's seed.
-SPLIT_SEED = 0
 VAL_FRACTION = 0.2
 TEST_FRACTION = 0.2
 

@@ -25,12 +25,10 @@ from sklearn.model_selection import train_test_split
 
 from darwin_bench.data.download import DatasetUnavailableError, cache_dir
 from darwin_bench.data.images import ImageDataset, load_image_dataset
+from darwin_bench.seeding import SPLIT_SEED
 from darwin_bench.tasks.classification import ClassificationTask
 from darwin_bench.training import TrainConfig, evaluate_classifier
 from darwin_bench.validation import check_choice, check_positive_int
-
-#: The split and the training order are part of the task's definition, never the run's seed.
-SPLIT_SEED = 0
 
 #: Examples scored per forward pass when evaluating a split.
 EVAL_BATCH = 2048

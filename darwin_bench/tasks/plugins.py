@@ -16,12 +16,11 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from darwin_bench.seeding import SPLIT_SEED
 from darwin_bench.tasks.classification import ClassificationTask
 from darwin_bench.tasks.control import ControlTask
 from darwin_bench.training import TrainConfig
 
-#: The split is part of a plug-in task's definition, never the run's seed.
-SPLIT_SEED = 0
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 

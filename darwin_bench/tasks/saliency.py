@@ -34,12 +34,10 @@ from darwin_bench.data.saliency import SaliencySet, generate_scenes, load_salien
 from darwin_bench.hashing import data_hash
 from darwin_bench.metrics.saliency import f_beta, mae
 from darwin_bench.models import build_model
+from darwin_bench.seeding import SPLIT_SEED
 from darwin_bench.tasks.base import Task, TaskResult, TrainingDiverged
 from darwin_bench.training import TrainConfig, train_supervised
 from darwin_bench.validation import check_positive_int
-
-#: The split is part of the task's definition, never the run's seed.
-SPLIT_SEED = 0
 
 #: Reward targets per cost: about the costs of the reference architecture in docs/tasks.md
 #: (2 stages of 16 and 32 channels, skips, bilinear upsampling) on 32×32 scenes.
