@@ -23,6 +23,7 @@ from darwin_bench.budgets import BUDGET_AXIS_LABELS, check_budget
 from darwin_bench.compare_stats import MeanSE, RunSummary, budget_axis, mean_se, summarize_run
 from darwin_bench.evaluation import Evaluation
 from darwin_bench.pareto import pareto_front
+from darwin_bench.plots import pyplot, save_figure
 from darwin_bench.runlog import RunRecord, read_runlog
 from darwin_bench.validation import check_positive_int
 
@@ -192,19 +193,10 @@ def compare(
 
 
 # ------------------------------------------------------------------------------------ plots
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_best_so_far_bands(comparison: Comparison, path: str | Path) -> Path:
     """Best-so-far reward vs the budget spent (in the runs' budget kind): each agent's mean
     over seeds with a ± SE band."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=120)
     x = budget_axis(comparison.budget_kind, comparison.budget)
     for i, result in enumerate(comparison.results):
@@ -220,7 +212,7 @@ def plot_best_so_far_bands(comparison: Comparison, path: str | Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return _save(fig, plt, path)
+    return save_figure(fig, path)
 
 
 def accuracy_cost_points(records: Sequence[RunRecord], cost: str) -> list[tuple[float, float]]:
@@ -237,7 +229,7 @@ def accuracy_cost_points(records: Sequence[RunRecord], cost: str) -> list[tuple[
 def plot_accuracy_vs_cost(comparison: Comparison, path: str | Path) -> Path:
     """Test accuracy vs the reward's cost of every network evaluated, per agent (all seeds),
     with each agent's Pareto front (higher accuracy, lower cost) as a line."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=120)
     for i, result in enumerate(comparison.results):
         points = accuracy_cost_points(comparison.records[result.agent], comparison.cost)
@@ -255,12 +247,4 @@ def plot_accuracy_vs_cost(comparison: Comparison, path: str | Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return _save(fig, plt, path)
-
-
-def _save(fig: Any, plt: Any, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -30,6 +30,7 @@ import darwin_bench  # noqa: F401  (registers the envs)
 from baselines.base import EnvFactory
 from baselines.evo_synthesis import EvoSynthesis, EvoSynthesisConfig
 from darwin_bench.costs import CostConfig, measure_costs
+from darwin_bench.plots import pyplot, save_figure
 
 ENV_ID = "darwin_bench/Digits-Synapses-v0"
 
@@ -246,11 +247,7 @@ def run_evolution(options: dict[str, Any], seed: int) -> tuple[list[dict[str, An
 
 def plot(result: dict[str, Any], path: Path) -> None:
     """Test accuracy against synapses (log scale) for evolution and every baseline."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     ancestor = result["generations"][0]
     series = {"evo-synthesis": result["generations"], **result["baselines"]}
@@ -285,9 +282,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
     ax.set_title("Digits: evolutionary synthesis vs pruning (seed 000)")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def run_seed(opts: dict[str, Any], seed: int, *, baselines: bool) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from darwin_bench.compare_stats import mean_ci
 from darwin_bench.pareto import pareto_front
+from darwin_bench.plots import pyplot, save_figure
 
 
 def _ratios(seeds: Sequence[dict[str, Any]], key: str) -> list[float]:
@@ -96,12 +97,9 @@ def fronts(seeds: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def plot_fronts(path: Path, rows: dict[str, Any]) -> Path:
     """One panel per row: every specialized candidate, each seed's front, the from-scratch sizes
     (mean and 95% interval over seeds), the winners and the large networks."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(rows), figsize=(6 * len(rows), 4.5), dpi=120, squeeze=False)
+    fig, axes = pyplot().subplots(
+        1, len(rows), figsize=(6 * len(rows), 4.5), dpi=120, squeeze=False
+    )
     for ax, (name, row) in zip(axes[0], rows.items()):
         seeds = row["seeds"]
         cand = [c for s in seeds for c in s["candidates"]]
@@ -145,7 +143,4 @@ def plot_fronts(path: Path, rows: dict[str, Any]) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
