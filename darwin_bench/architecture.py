@@ -114,11 +114,6 @@ class Architecture:
         """SHA-256 of the canonical JSON: stable across processes, machines and Python versions."""
         return content_hash(self.to_dict())
 
-    @property
-    def short_id(self) -> str:
-        """The first 12 hex digits of :attr:`hash`, for display."""
-        return self.hash[:12]
-
     def layer_types(self) -> list[str]:
         """Return the type of each layer, in order."""
         return [str(la["type"]) for la in self.layers]

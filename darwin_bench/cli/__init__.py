@@ -29,10 +29,6 @@ COMMANDS: list[str] = [
 ]
 
 
-class CLIError(ValueError):
-    """A user error on the command line (exit code 2)."""
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     from darwin_bench.version import __version__
