@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from darwin_bench.data import images
-from darwin_bench.data.images import DatasetSource, RemoteFile
+from darwin_bench.data.download import Source
+from darwin_bench.data.images import DatasetSource
 
 N_TRAIN = 300
 N_TEST = 100
@@ -48,8 +49,8 @@ def _idx(array: np.ndarray) -> bytes:
     return header + array.astype(np.uint8).tobytes()
 
 
-def _remote(path: Path) -> RemoteFile:
-    return RemoteFile(urls=(path.as_uri(),), checksum=_md5(path), filename=f"synthetic-{path.name}")
+def _remote(path: Path) -> Source:
+    return Source(path.as_uri(), _md5(path), f"synthetic-{path.name}")
 
 
 def idx_source(folder: Path, name: str, seed: int) -> DatasetSource:

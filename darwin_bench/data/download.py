@@ -26,6 +26,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from darwin_bench.version import __version__
 
@@ -107,22 +108,49 @@ class Source:
     Attributes:
         url: ``http(s)://`` or ``file://`` URL of the file.
         checksum: ``"sha256:<hex>"`` or ``"md5:<hex>"``.
-        filename: Name of the file in the cache directory.
+        filename: Name of the file in the cache directory (unique across datasets).
         reference: Where the published checksum comes from (for documentation only).
+        mirrors: Further URLs of the same file, tried in order when the ones before are
+            unreachable (a file that arrives with the wrong checksum is never retried elsewhere).
     """
 
     url: str
     checksum: str
     filename: str
     reference: str = ""
+    mirrors: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         parse_checksum(self.checksum)
         _check_filename(self.filename)
+        object.__setattr__(self, "mirrors", tuple(self.mirrors))
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """:attr:`url` then the :attr:`mirrors`."""
+        return (self.url, *self.mirrors)
 
     def fetch(self, *, cache: Path | None = None, timeout: float = 30.0) -> Path:
-        """Fetch this file with :func:`fetch` and return its cached path."""
-        return fetch(self.url, self.checksum, self.filename, cache=cache, timeout=timeout)
+        """Fetch this file with :func:`fetch` from the first URL that answers.
+
+        Raises:
+            DataIntegrityError: as :func:`fetch` (a corrupt file is not retried on a mirror).
+            DatasetUnavailableError: when no URL can deliver it; the message lists each URL's
+                failure.
+        """
+        errors: list[str] = []
+        for url in self.urls:
+            try:
+                return fetch(url, self.checksum, self.filename, cache=cache, timeout=timeout)
+            except DatasetUnavailableError as exc:
+                if len(self.urls) == 1:
+                    raise
+                errors.append(f"{url}: {exc}")
+        raise DatasetUnavailableError(
+            f"{self.filename} could not be fetched from any mirror:\n  " + "\n  ".join(errors),
+            url=self.url,
+            filename=self.filename,
+        )
 
 
 def is_offline() -> bool:
@@ -207,12 +235,68 @@ def _check_filename(filename: str) -> str:
     return filename
 
 
-def _by_hand(url: str, filename: str, dest: Path, checksum: str) -> str:
-    return (
-        f"To use it without network access, download {url} yourself and place it, named "
-        f"{filename!r}, at {dest} (expected {checksum}); or set {DATA_ENV} to a directory "
-        f"that holds it."
-    )
+@dataclass(frozen=True)
+class _Target:
+    """One file being fetched: where from, where to, and the digest it must have."""
+
+    url: str
+    filename: str
+    dest: Path
+    algorithm: str
+    expected: str
+
+    @property
+    def want(self) -> str:
+        return f"{self.algorithm}:{self.expected}"
+
+    def by_hand(self) -> str:
+        return (
+            f"To use it without network access, download {self.url} yourself and place it, "
+            f"named {self.filename!r}, at {self.dest} (expected {self.want}); or set {DATA_ENV} "
+            "to a directory that holds it."
+        )
+
+    def unavailable(self, reason: str) -> DatasetUnavailableError:
+        return DatasetUnavailableError(
+            f"{reason}. {self.by_hand()}", url=self.url, filename=self.filename, path=self.dest
+        )
+
+    def truncated(self, announced: object, size: int) -> DataIntegrityError:
+        return DataIntegrityError(
+            f"download of {self.filename!r} from {self.url} was truncated: expected {announced} "
+            f"bytes, got {size}; nothing was written to {self.dest}",
+            path=self.dest,
+            expected=f"{announced} bytes",
+            actual=f"{size} bytes",
+        )
+
+    def mismatch(self, actual: str, what: str, outcome: str) -> DataIntegrityError:
+        return DataIntegrityError(
+            f"{what} does not match its checksum: expected {self.want}, got "
+            f"{self.algorithm}:{actual}{outcome}",
+            path=self.dest,
+            expected=self.want,
+            actual=f"{self.algorithm}:{actual}",
+        )
+
+
+def _target(
+    url: str, checksum: str, filename: str | None, cache: Path | None, timeout: float
+) -> _Target:
+    """Validate :func:`fetch`'s arguments; return the target (the cache folder is created)."""
+    algorithm, expected = parse_checksum(checksum)
+    if not isinstance(url, str):
+        raise ValueError(f"url must be a str, got {type(url).__name__}")
+    if urllib.parse.urlsplit(url).scheme.lower() not in _SCHEMES:
+        raise ValueError(f"url scheme must be one of {list(_SCHEMES)}, got {url!r}")
+    if filename is None:
+        filename = urllib.parse.unquote(urllib.parse.urlsplit(url).path).rsplit("/", 1)[-1]
+    _check_filename(filename)
+    if not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    directory = Path(cache) if cache is not None else cache_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    return _Target(url, filename, directory / filename, algorithm, expected)
 
 
 def fetch(
@@ -243,101 +327,74 @@ def fetch(
         DatasetUnavailableError: If the file is not cached and cannot be obtained: offline mode,
             network errors, timeouts, a missing ``file://`` source.
     """
-    algorithm, expected = parse_checksum(checksum)
-    if not isinstance(url, str):
-        raise ValueError(f"url must be a str, got {type(url).__name__}")
-    scheme = urllib.parse.urlsplit(url).scheme.lower()
-    if scheme not in _SCHEMES:
-        raise ValueError(f"url scheme must be one of {list(_SCHEMES)}, got {url!r}")
-    if filename is None:
-        filename = urllib.parse.unquote(urllib.parse.urlsplit(url).path).rsplit("/", 1)[-1]
-    _check_filename(filename)
-    if not (isinstance(timeout, (int, float)) and timeout > 0):
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-
-    directory = Path(cache) if cache is not None else cache_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    dest = directory / filename
-    want = f"{algorithm}:{expected}"
-
-    if dest.exists():
-        actual = file_digest(dest, algorithm)
-        if actual == expected:
-            return dest
-        raise DataIntegrityError(
-            f"cached file {dest} does not match its checksum: expected {want}, got "
-            f"{algorithm}:{actual}. It was left untouched; delete it to download it again from "
-            f"{url}.",
-            path=dest,
-            expected=want,
-            actual=f"{algorithm}:{actual}",
+    target = _target(url, checksum, filename, cache, timeout)
+    if target.dest.exists():
+        actual = file_digest(target.dest, target.algorithm)
+        if actual != target.expected:
+            raise target.mismatch(
+                actual,
+                f"cached file {target.dest}",
+                f". It was left untouched; delete it to download it again from {url}.",
+            )
+        return target.dest
+    if urllib.parse.urlsplit(url).scheme.lower() != "file" and is_offline():
+        raise target.unavailable(
+            f"{target.filename!r} is not in the cache and {OFFLINE_ENV} is set, so it was not "
+            "downloaded"
         )
+    _download(target, timeout)
+    return target.dest
 
-    if scheme != "file" and is_offline():
-        raise DatasetUnavailableError(
-            f"{filename!r} is not in the cache and {OFFLINE_ENV} is set, so it was not "
-            "downloaded. " + _by_hand(url, filename, dest, want),
-            url=url,
-            filename=filename,
-            path=dest,
-        )
 
-    def unavailable(reason: object) -> DatasetUnavailableError:
-        return DatasetUnavailableError(
-            f"could not download {url} ({reason}). " + _by_hand(url, filename, dest, want),
-            url=url,
-            filename=filename,
-            path=dest,
-        )
-
-    def truncated(expected_size: object, size: int) -> DataIntegrityError:
-        return DataIntegrityError(
-            f"download of {filename!r} from {url} was truncated: expected {expected_size} "
-            f"bytes, got {size}; nothing was written to {dest}",
-            path=dest,
-            expected=f"{expected_size} bytes",
-            actual=f"{size} bytes",
-        )
-
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{filename}.", suffix=".part", dir=directory)
+def _download(target: _Target, timeout: float) -> None:
+    """Download into a temporary file beside the destination; verify; then move it in place."""
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.filename}.", suffix=".part", dir=target.dest.parent
+    )
     tmp = Path(tmp_name)
     try:
-        hasher = _new_hash(algorithm)
-        size = 0
         with os.fdopen(fd, "wb") as out:
-            try:
-                request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-                response = urllib.request.urlopen(request, timeout=timeout)
-            except (OSError, http.client.HTTPException, ValueError) as exc:
-                # URLError, HTTPError, TimeoutError and socket errors are all OSErrors.
-                raise unavailable(exc) from exc
-            with response:
-                headers = getattr(response, "headers", None)
-                announced = headers.get("Content-Length") if headers is not None else None
-                while True:
-                    try:
-                        chunk = response.read(_CHUNK)
-                    except http.client.IncompleteRead as exc:
-                        raise truncated(announced, size + len(exc.partial)) from exc
-                    except (OSError, http.client.HTTPException) as exc:
-                        raise unavailable(exc) from exc
-                    if not chunk:
-                        break
-                    out.write(chunk)
-                    hasher.update(chunk)
-                    size += len(chunk)
+            size, announced, actual = _stream(target, out, timeout)
         if announced is not None and announced.strip().isdigit() and int(announced) != size:
-            raise truncated(announced.strip(), size)
-        actual = hasher.hexdigest()
-        if actual != expected:
-            raise DataIntegrityError(
-                f"downloaded {filename!r} from {url} does not match its checksum: expected "
-                f"{want}, got {algorithm}:{actual} ({size} bytes); nothing was written to {dest}",
-                path=dest,
-                expected=want,
-                actual=f"{algorithm}:{actual}",
+            raise target.truncated(announced.strip(), size)
+        if actual != target.expected:
+            raise target.mismatch(
+                actual,
+                f"downloaded {target.filename!r} from {target.url}",
+                f" ({size} bytes); nothing was written to {target.dest}",
             )
-        os.replace(tmp, dest)
+        os.replace(tmp, target.dest)
     finally:
         tmp.unlink(missing_ok=True)
-    return dest
+
+
+def _stream(target: _Target, out: IO[bytes], timeout: float) -> tuple[int, str | None, str]:
+    """Copy the response body to ``out``; return (bytes read, announced length, hex digest).
+
+    Raises:
+        DatasetUnavailableError: when the server cannot be reached or the connection fails.
+        DataIntegrityError: when the server closes the connection early.
+    """
+    hasher = _new_hash(target.algorithm)
+    size = 0
+    try:
+        request = urllib.request.Request(target.url, headers={"User-Agent": _USER_AGENT})
+        response = urllib.request.urlopen(request, timeout=timeout)
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        # URLError, HTTPError, TimeoutError and socket errors are all OSErrors.
+        raise target.unavailable(f"could not download {target.url} ({exc})") from exc
+    with response:
+        headers = getattr(response, "headers", None)
+        announced = headers.get("Content-Length") if headers is not None else None
+        while True:
+            try:
+                chunk = response.read(_CHUNK)
+            except http.client.IncompleteRead as exc:
+                raise target.truncated(announced, size + len(exc.partial)) from exc
+            except (OSError, http.client.HTTPException) as exc:
+                raise target.unavailable(f"could not download {target.url} ({exc})") from exc
+            if not chunk:
+                return size, announced, hasher.hexdigest()
+            out.write(chunk)
+            hasher.update(chunk)
+            size += len(chunk)

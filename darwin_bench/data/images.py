@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from darwin_bench.data.download import DataIntegrityError, DatasetUnavailableError, fetch
+from darwin_bench.data.download import DataIntegrityError, Source
 from darwin_bench.hashing import data_hash
 
 __all__ = [
@@ -33,7 +33,6 @@ __all__ = [
     "SOURCES",
     "DatasetSource",
     "ImageDataset",
-    "RemoteFile",
     "load_image_dataset",
     "parse_cifar10_binary_tar",
     "read_idx",
@@ -76,34 +75,20 @@ _CIFAR_TEST_MEMBERS = ("test_batch.bin",)
 
 
 @dataclass(frozen=True)
-class RemoteFile:
-    """One downloadable file.
-
-    Attributes:
-        urls: Mirrors, tried in order; the next one is tried only when a mirror is unreachable.
-        checksum: ``"md5:<hex>"`` or ``"sha256:<hex>"``, verified by ``fetch``.
-        filename: Name of the file in the download cache (unique across datasets).
-    """
-
-    urls: tuple[str, ...]
-    checksum: str
-    filename: str
-
-
-@dataclass(frozen=True)
 class DatasetSource:
     """Where a dataset's files live and how to read them.
 
     Attributes:
         format: ``"idx"`` (files ``train_images``, ``train_labels``, ``test_images``,
             ``test_labels``) or ``"cifar10-binary"`` (file ``archive``).
-        files: Role -> remote file.
+        files: Role -> :class:`~darwin_bench.data.download.Source` (URL and mirrors, checksum,
+            cache file name).
         classes: Class names, indexed by label.
         homepage: Where the files and checksums are published.
     """
 
     format: str
-    files: Mapping[str, RemoteFile]
+    files: Mapping[str, Source]
     classes: tuple[str, ...]
     homepage: str
 
@@ -115,9 +100,7 @@ _MNIST_MIRRORS = (
 _FASHION_MIRRORS = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
 
 
-def _idx_files(
-    prefix: str, mirrors: tuple[str, ...], md5s: Mapping[str, str]
-) -> dict[str, RemoteFile]:
+def _idx_files(prefix: str, mirrors: tuple[str, ...], md5s: Mapping[str, str]) -> dict[str, Source]:
     names = {
         "train_images": "train-images-idx3-ubyte.gz",
         "train_labels": "train-labels-idx1-ubyte.gz",
@@ -125,10 +108,12 @@ def _idx_files(
         "test_labels": "t10k-labels-idx1-ubyte.gz",
     }
     return {
-        role: RemoteFile(
-            urls=tuple(m + fname for m in mirrors),
+        role: Source(
+            url=mirrors[0] + fname,
             checksum="md5:" + md5s[role],
             filename=f"{prefix}-{fname}",
+            reference="torchvision (md5)",
+            mirrors=tuple(m + fname for m in mirrors[1:]),
         )
         for role, fname in names.items()
     }
@@ -170,10 +155,11 @@ SOURCES: dict[str, DatasetSource] = {
     "cifar10": DatasetSource(
         format="cifar10-binary",
         files={
-            "archive": RemoteFile(
-                urls=("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",),
+            "archive": Source(
+                url="https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
                 checksum="md5:c32a1d4ab5d03f1284b67883e8d87530",
                 filename="cifar-10-binary.tar.gz",
+                reference="https://www.cs.toronto.edu/~kriz/cifar.html (md5)",
             )
         },
         classes=CIFAR10_CLASSES,
@@ -351,20 +337,6 @@ def parse_cifar10_binary_tar(
     return parts[0], parts[1], parts[2], parts[3]
 
 
-def _fetch_file(remote: RemoteFile, cache: Path | None) -> Path:
-    if not remote.urls:
-        raise ValueError(f"RemoteFile {remote.filename!r}: urls must not be empty")
-    errors: list[str] = []
-    for url in remote.urls:
-        try:
-            return fetch(url, remote.checksum, remote.filename, cache=cache)
-        except DatasetUnavailableError as exc:
-            errors.append(f"{url}: {exc}")
-    raise DatasetUnavailableError(
-        f"{remote.filename} could not be fetched from any mirror:\n  " + "\n  ".join(errors)
-    )
-
-
 def _require_files(name: str, source: DatasetSource, roles: tuple[str, ...]) -> None:
     missing = [r for r in roles if r not in source.files]
     if missing:
@@ -393,12 +365,12 @@ def load_image_dataset(name: str, *, cache: Path | None = None) -> ImageDataset:
     if source.format == "idx":
         roles = ("train_images", "train_labels", "test_images", "test_labels")
         _require_files(name, source, roles)
-        paths = {role: _fetch_file(source.files[role], cache) for role in roles}
+        paths = {role: source.files[role].fetch(cache=cache) for role in roles}
         x_train, y_train = _load_idx_pair(paths["train_images"], paths["train_labels"], n_classes)
         x_test, y_test = _load_idx_pair(paths["test_images"], paths["test_labels"], n_classes)
     elif source.format == "cifar10-binary":
         _require_files(name, source, ("archive",))
-        archive = _fetch_file(source.files["archive"], cache)
+        archive = source.files["archive"].fetch(cache=cache)
         x_train, y_train, x_test, y_test = parse_cifar10_binary_tar(archive, n_classes)
     else:
         raise ValueError(

@@ -12,8 +12,13 @@ import numpy as np
 import pytest
 
 from darwin_bench.data import images
-from darwin_bench.data.download import DataIntegrityError, DatasetUnavailableError, parse_checksum
-from darwin_bench.data.images import DatasetSource, RemoteFile, load_image_dataset
+from darwin_bench.data.download import (
+    DataIntegrityError,
+    DatasetUnavailableError,
+    Source,
+    parse_checksum,
+)
+from darwin_bench.data.images import DatasetSource, load_image_dataset
 from darwin_bench.hashing import data_hash
 
 
@@ -33,8 +38,8 @@ def _write_gz(path: Path, payload: bytes) -> Path:
     return path
 
 
-def _remote(path: Path, filename: str, checksum: str | None = None) -> RemoteFile:
-    return RemoteFile(urls=(path.as_uri(),), checksum=checksum or _md5(path), filename=filename)
+def _remote(path: Path, filename: str, checksum: str | None = None) -> Source:
+    return Source(path.as_uri(), checksum or _md5(path), filename)
 
 
 def _idx_source(
@@ -251,7 +256,7 @@ def test_mirrors_are_tried_in_order(
     source = _idx_source(tmp_path, mnist_arrays)
     missing = (tmp_path / "nowhere.gz").as_uri()
     files = {
-        role: RemoteFile((missing, *remote.urls), remote.checksum, remote.filename)
+        role: Source(missing, remote.checksum, remote.filename, mirrors=remote.urls)
         for role, remote in source.files.items()
     }
     monkeypatch.setitem(images.SOURCES, "mnist", DatasetSource("idx", files, source.classes, ""))
@@ -265,7 +270,9 @@ def test_all_mirrors_unreachable_names_every_url(
     source = _idx_source(tmp_path, mnist_arrays)
     urls = ((tmp_path / "a.gz").as_uri(), (tmp_path / "b.gz").as_uri())
     files = dict(source.files)
-    files["train_images"] = RemoteFile(urls, files["train_images"].checksum, "x.gz")
+    files["train_images"] = Source(
+        urls[0], files["train_images"].checksum, "x.gz", mirrors=urls[1:]
+    )
     monkeypatch.setitem(images.SOURCES, "mnist", DatasetSource("idx", files, source.classes, ""))
     with pytest.raises(DatasetUnavailableError, match=r"(?s)a\.gz.*b\.gz"):
         load_image_dataset("mnist", cache=tmp_path / "cache")
