@@ -7,11 +7,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from sklearn.model_selection import train_test_split
 from torch import nn
 
 from darwin_bench.architecture import Architecture
 from darwin_bench.hashing import data_hash
 from darwin_bench.models import build_model
+from darwin_bench.seeding import SPLIT_SEED
 from darwin_bench.tasks.base import FitRequest, Task, TaskResult, TrainingDiverged
 from darwin_bench.training import TrainConfig, evaluate_classifier, train_classifier
 
@@ -40,6 +42,24 @@ def classification_metrics(
         raise TrainingDiverged(f"validation loss is {val_loss}")
     metrics = {"accuracy": val_acc, "val_loss": val_loss, "train_loss": history[-1]}
     return metrics, {"test_accuracy": test_acc, "test_loss": test_loss}
+
+
+def stratified_splits(
+    x: np.ndarray, y: np.ndarray, val_fraction: float, test_fraction: float
+) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Fixed stratified ``(train, val, test)`` splits of ``(x, y)`` with :data:`SPLIT_SEED`:
+    the test share first, then the validation share of the rest."""
+    x_rest, x_test, y_rest, y_test = train_test_split(
+        x, y, test_size=test_fraction, stratify=y, random_state=SPLIT_SEED
+    )
+    x_train, x_val, y_train, y_val = train_test_split(
+        x_rest,
+        y_rest,
+        test_size=val_fraction / (1 - test_fraction),
+        stratify=y_rest,
+        random_state=SPLIT_SEED,
+    )
+    return (x_train, y_train), (x_val, y_val), (x_test, y_test)
 
 
 class ClassificationTask(Task):

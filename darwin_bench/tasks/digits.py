@@ -6,10 +6,8 @@ from typing import Any
 
 import numpy as np
 from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
-from darwin_bench.seeding import SPLIT_SEED
-from darwin_bench.tasks.classification import ClassificationTask
+from darwin_bench.tasks.classification import ClassificationTask, stratified_splits
 from darwin_bench.training import TrainConfig
 
 VAL_FRACTION = 0.2
@@ -25,17 +23,7 @@ def digits_splits(image: bool = False) -> tuple[tuple[np.ndarray, np.ndarray], .
     data = load_digits()
     x = (data.data / 16.0).astype(np.float32)
     y = data.target.astype(np.int64)
-    x_rest, x_test, y_rest, y_test = train_test_split(
-        x, y, test_size=TEST_FRACTION, stratify=y, random_state=SPLIT_SEED
-    )
-    x_train, x_val, y_train, y_val = train_test_split(
-        x_rest,
-        y_rest,
-        test_size=VAL_FRACTION / (1 - TEST_FRACTION),
-        stratify=y_rest,
-        random_state=SPLIT_SEED,
-    )
-    splits = ((x_train, y_train), (x_val, y_val), (x_test, y_test))
+    splits = stratified_splits(x, y, VAL_FRACTION, TEST_FRACTION)
     if image:
         return tuple((xs.reshape(-1, 1, 8, 8), ys) for xs, ys in splits)
     return splits

@@ -30,7 +30,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from darwin_bench.architecture import Architecture
-from darwin_bench.data.text import Corpus, lm_batches, load_corpus
+from darwin_bench.data.text import Corpus, load_corpus
+from darwin_bench.data.tokens import lm_batches
 from darwin_bench.metrics.language import bits_per_character, perplexity
 from darwin_bench.models import build_model
 from darwin_bench.models.recurrent import RecurrentLM

@@ -14,10 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
-from darwin_bench.seeding import SPLIT_SEED
-from darwin_bench.tasks.classification import ClassificationTask
+from darwin_bench.tasks.classification import ClassificationTask, stratified_splits
 from darwin_bench.tasks.control import ControlTask
 from darwin_bench.training import TrainConfig
 
@@ -135,15 +133,8 @@ def from_arrays(
     if val_fraction + test_fraction >= 0.9:
         raise ValueError("val_fraction + test_fraction must leave at least 10% for training")
     try:
-        x_rest, x_test, y_rest, y_test = train_test_split(
-            x, labels, test_size=test_fraction, stratify=labels, random_state=SPLIT_SEED
-        )
-        x_train, x_val, y_train, y_val = train_test_split(
-            x_rest,
-            y_rest,
-            test_size=val_fraction / (1 - test_fraction),
-            stratify=y_rest,
-            random_state=SPLIT_SEED,
+        (x_train, y_train), (x_val, y_val), (x_test, y_test) = stratified_splits(
+            x, labels, val_fraction, test_fraction
         )
     except ValueError as exc:
         raise ValueError(f"cannot split {len(labels)} samples into train/val/test: {exc}") from None
