@@ -175,6 +175,22 @@ def test_source_fetch(source_file: Path, tmp_path: Path) -> None:
         Source(source_file.as_uri(), "crc32:1234", "x.bin")
 
 
+def test_source_mirrors_only_stand_in_for_unreachable_urls(
+    source_file: Path, tmp_path: Path
+) -> None:
+    missing = (tmp_path / "nowhere.bin").as_uri()
+    source = Source(missing, md5(PAYLOAD), "mirrored.bin", mirrors=(source_file.as_uri(),))
+    assert source.urls == (missing, source_file.as_uri())
+    assert source.fetch(cache=tmp_path / "c1").read_bytes() == PAYLOAD
+    # A URL that delivers the wrong bytes is an integrity error, not a reason to try a mirror.
+    corrupt = tmp_path / "corrupt.bin"
+    corrupt.write_bytes(PAYLOAD[:-1] + b"!")
+    source = Source(corrupt.as_uri(), md5(PAYLOAD), "mirrored.bin", mirrors=(source_file.as_uri(),))
+    with pytest.raises(DataIntegrityError, match="does not match its checksum"):
+        source.fetch(cache=tmp_path / "c2")
+    assert not (tmp_path / "c2" / "mirrored.bin").exists()
+
+
 def test_fetch_http(server: str, tmp_path: Path) -> None:
     _Handler.user_agents.clear()
     path = fetch(f"{server}/payload.bin", sha256(PAYLOAD), cache=tmp_path / "cache")
