@@ -210,6 +210,10 @@ class Reward:
                 value *= function(1.0, float(costs[name]), target, **self.params)
         return float(value)
 
+    def targets(self) -> dict[str, float]:
+        """The target of every cost this reward uses (its cost and the extra ones), by name."""
+        return {self.cost: self.target, **dict(self.extra)}
+
     def objectives(self, score: float, costs: dict[str, float]) -> dict[str, float]:
         """The raw objectives for multi-objective agents: maximize ``score``, minimize the rest.
 

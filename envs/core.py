@@ -63,9 +63,12 @@ class SearchCore:
             see :mod:`darwin_bench.budgets` for the accounting rule.
         epochs: training epochs per evaluation (shorthand for ``fidelity={"epochs": ...}``).
         fidelity: any fidelity of the task, e.g. ``{"epochs": 5}``.
-        measure_latency: measure host latency of every network (needed for
-            ``cost="latency_ms"``; turn off for faster, fully deterministic costs).
-        latency_repeats: timed samples per latency measurement.
+        measure_latency: measure ``latency_ms`` (ONNX Runtime) of every network (needed for
+            ``cost="latency_ms"``; turn off for faster, fully deterministic costs). The eager
+            PyTorch latency ``latency_ms_eager`` is measured when it is named in ``cost`` or
+            ``costs``, whatever this says.
+        latency_repeats: timed rounds per latency measurement (default: the protocol's 30,
+            :class:`darwin_bench.costs.LatencyConfig`).
         cache_path: a SQLite file that keeps evaluations across runs and processes.
         workers: evaluate populations in this many local processes (1 = in-process).
         executor: where populations are evaluated: ``"local"`` (this machine: in-process, or
@@ -97,7 +100,7 @@ class SearchCore:
         epochs: int | None = None,
         fidelity: Mapping[str, int] | None = None,
         measure_latency: bool = True,
-        latency_repeats: int = 15,
+        latency_repeats: int | None = None,
         cache_path: str | Path | None = None,
         workers: int = 1,
         executor: str = "local",
@@ -138,14 +141,17 @@ class SearchCore:
             self._score_range(reward, score_range),
         )
         self._range_warned = False
-        if "latency_ms" in names and not measure_latency:
-            raise ValueError("measure_latency must be True when cost is 'latency_ms'")
+        deployed = [n for n in names if n in ("latency_ms", "latency_ms_b64")]
+        if deployed and not measure_latency:
+            raise ValueError(f"measure_latency must be True when cost is {deployed[0]!r}")
+        timing = {}
+        if latency_repeats is not None:
+            timing["repeats"] = check_positive_int("latency_repeats", latency_repeats)
         cost_config = CostConfig(
             latency=bool(measure_latency),
-            latency_batch64="latency_ms_b64" in names,
-            latency_config=LatencyConfig(
-                repeats=check_positive_int("latency_repeats", latency_repeats)
-            ),
+            latency_eager=any(n.startswith("latency_ms") and n.endswith("_eager") for n in names),
+            latency_batch64=any(n.startswith("latency_ms_b64") for n in names),
+            latency_config=LatencyConfig(**timing),
         )
         self.evaluator = Evaluator(
             self.task,
@@ -391,8 +397,11 @@ class SearchCore:
             score = score_range[0]  # a failure scores the bottom of the range: the worst reward
         else:
             score = self.task.worst_score
-        evaluation.reward = self.reward(score, evaluation.costs)
-        evaluation.objectives = self.reward.objectives(score, evaluation.costs)
+        costs = evaluation.costs
+        if not evaluation.ok:  # a cost it could not measure (latency) counts at its target
+            costs = {**self.reward.targets(), **costs}
+        evaluation.reward = self.reward(score, costs)
+        evaluation.objectives = self.reward.objectives(score, costs)
 
     def _check_in_range(self, score: float) -> None:
         score_range = self.reward.score_range

@@ -7,12 +7,15 @@ import inspect
 import math
 import time
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
+import torch
+from torch import nn
+
 from darwin_bench.architecture import Architecture
-from darwin_bench.costs import CostConfig, measure_costs
+from darwin_bench.costs import CostConfig, LatencyError, measure_costs
 from darwin_bench.evaluation.cache import EvaluationCache, MemoryCache
 from darwin_bench.evaluation.executors import Executor, WorkerLost, serial
 from darwin_bench.evaluation.record import Evaluation
@@ -40,7 +43,7 @@ class EvalRequest:
 
 
 #: Failures that the same request reproduces exactly, so caching them is safe.
-DETERMINISTIC_FAILURES = ("TrainingDiverged", "FloatingPointError")
+DETERMINISTIC_FAILURES = ("TrainingDiverged", "FloatingPointError", "LatencyError")
 
 
 def is_deterministic_failure(reason: str) -> bool:
@@ -55,6 +58,8 @@ def run_evaluation(task: Task, cost_config: CostConfig, job: tuple[str, EvalRequ
     evaluation with the reason; its costs are measured on the untrained network. Divergence (a
     non-finite loss or metric) is deterministic and cached; any other exception (a bug in a
     plug-in task, running out of memory) is recorded but not cached, so a later run retries it.
+    A network whose latency cannot be measured (ONNX export, loading or parity check failed) is
+    a failed evaluation too (``LatencyError: ...``, deterministic), with its other costs.
     Success and reward depend on search-facing metrics only: a non-finite test metric is left
     out of ``test_metrics`` (reports show it as missing) and does not fail the evaluation.
     """
@@ -99,7 +104,9 @@ def finish_evaluation(
     if model is None:
         with torch_determinism(request.seed):
             model = task.build(request.architecture)
-    costs = measure_costs(model, task.example_input(1), cost_config)
+    costs, failure = measure_or_fail(model, task.example_input(1), cost_config)
+    if failure and status == "ok":
+        status, reason = "failed", failure
     return Evaluation(
         evaluation_id=key,
         architecture=request.architecture.to_dict(),
@@ -114,6 +121,18 @@ def finish_evaluation(
         wall_seconds=seconds + time.perf_counter() - start,
         genome=[int(g) for g in request.genome] if request.genome is not None else None,
     )
+
+
+def measure_or_fail(
+    model: nn.Module, example: torch.Tensor, cost_config: CostConfig
+) -> tuple[dict[str, float], str]:
+    """Every cost of ``model``, and ``""``; or, when its latency cannot be measured, every cost
+    but the measured latencies and the reason (``"LatencyError: ..."``)."""
+    try:
+        return measure_costs(model, example, cost_config), ""
+    except LatencyError as exc:
+        unmeasured = replace(cost_config, latency=False, latency_eager=False)
+        return measure_costs(model, example, unmeasured), f"LatencyError: {exc}"
 
 
 Job = tuple[bool, list[tuple[str, EvalRequest]]]

@@ -87,3 +87,47 @@ def test_batch64_latency_is_measured_when_asked() -> None:
     assert info["costs"]["latency_ms_b64"] > 0
     assert info["cost_kinds"]["latency_ms_b64"] == "measured"
     assert info["costs"]["latency_ms_b64_q1"] <= info["costs"]["latency_ms_b64_q3"]
+
+
+def test_eager_latency_is_measured_beside_onnx_runtime_when_named() -> None:
+    env = gym.make(
+        "darwin_bench/Digits-MLP-v0",
+        reward="multi",
+        costs=["latency_ms_eager"],
+        targets={"latency_ms_eager": 0.05},
+        budget=1,
+        epochs=1,
+        latency_repeats=3,
+    )
+    _, info = step_once(env)
+    costs, kinds = info["costs"], info["cost_kinds"]
+    assert costs["latency_ms"] > 0 and costs["latency_ms_eager"] > 0
+    assert kinds["latency_ms"] == kinds["latency_ms_eager"] == "measured"
+    engines = env.unwrapped.core.describe()["costs"]["latency_engines"]
+    assert engines["latency_ms"]["engine"] == "onnxruntime"
+    assert engines["latency_ms_eager"]["engine"] == "torch-eager"
+    assert engines["latency_ms"]["threads"] == engines["latency_ms_eager"]["threads"] == 1
+
+
+def test_eager_latency_alone_needs_no_onnx_runtime() -> None:
+    env = gym.make(
+        "darwin_bench/Digits-MLP-v0",
+        cost="latency_ms_eager",
+        target=0.05,
+        measure_latency=False,
+        budget=1,
+        epochs=1,
+        latency_repeats=3,
+    )
+    _, info = step_once(env)
+    assert "latency_ms" not in info["costs"] and info["costs"]["latency_ms_eager"] > 0
+    assert list(env.unwrapped.core.describe()["costs"]["latency_engines"]) == ["latency_ms_eager"]
+
+
+def test_deployed_latency_needs_measure_latency() -> None:
+    with pytest.raises(
+        ValueError, match="measure_latency must be True when cost is 'latency_ms_b64'"
+    ):
+        gym.make(
+            "darwin_bench/Digits-MLP-v0", cost="latency_ms_b64", target=1.0, measure_latency=False
+        )
