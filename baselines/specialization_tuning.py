@@ -15,7 +15,9 @@ seeds (and, for the base/fine-tune pair, over both squeezes). Test data is never
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import statistics
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -68,24 +70,41 @@ def _scratch_error(row: Any, seed: int, epochs: int) -> float:
     return _val_error(result)
 
 
-def tune_row(name: str, row: Any, seeds: list[int]) -> dict[str, Any]:
-    """The grid of :data:`GRIDS` for one row: mean validation errors and the chosen values."""
+def _job(kind: str, row: Any, seed: int, setting: tuple[int, ...]) -> list[float]:
+    """One (seed, setting) of the grid: its validation error(s)."""
+    if kind == "specialize":
+        return _specialize_errors(row, seed, *setting)
+    return [_scratch_error(row, seed, *setting)]
+
+
+def tune_row(name: str, row: Any, seeds: list[int], processes: int = 1) -> dict[str, Any]:
+    """The grid of :data:`GRIDS` for one row: mean validation errors and the chosen values.
+
+    Every (seed, setting) is an independent job, run in ``processes`` worker processes.
+    """
     grid = GRIDS[name]
-    pairs: dict[str, float] = {}
-    for base_epochs, finetune in itertools.product(grid["base_epochs"], grid["finetune_epochs"]):
-        errors = [e for s in seeds for e in _specialize_errors(row, s, base_epochs, finetune)]
-        pairs[f"base_epochs={base_epochs},finetune_epochs={finetune}"] = statistics.mean(errors)
-    scratch = {
-        f"scratch_epochs={e}": statistics.mean(_scratch_error(row, s, e) for s in seeds)
-        for e in grid["scratch_epochs"]
-    }
-    best_pair = min(pairs, key=lambda k: pairs[k])
+    settings = [
+        ("specialize", pair)
+        for pair in itertools.product(grid["base_epochs"], grid["finetune_epochs"])
+    ] + [("scratch", (e,)) for e in grid["scratch_epochs"]]
+    jobs = [(kind, row, s, setting) for kind, setting in settings for s in seeds]
+    if processes == 1:
+        results = [_job(*j) for j in jobs]
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(processes, len(jobs)), mp_context=context) as pool:
+            results = list(pool.map(_job, *zip(*jobs)))
+    errors: dict[str, list[float]] = {}
+    for (kind, _, _, setting), values in zip(jobs, results):
+        names = ("base_epochs", "finetune_epochs") if kind == "specialize" else ("scratch_epochs",)
+        key = ",".join(f"{n}={v}" for n, v in zip(names, setting))
+        errors.setdefault(key, []).extend(values)
+    means = {k: statistics.mean(v) for k, v in errors.items()}
+    best_pair = min((k for k in means if k.startswith("base_epochs")), key=lambda k: means[k])
     chosen = dict(item.split("=") for item in best_pair.split(","))
-    chosen["scratch_epochs"] = min(scratch, key=lambda k: scratch[k]).split("=")[1]
-    return {
-        "validation_error": {**pairs, **scratch},
-        "chosen": {k: int(v) for k, v in chosen.items()},
-    }
+    scratch = [k for k in means if k.startswith("scratch_epochs")]
+    chosen["scratch_epochs"] = min(scratch, key=lambda k: means[k]).split("=")[1]
+    return {"validation_error": means, "chosen": {k: int(v) for k, v in chosen.items()}}
 
 
 def tune(config: Any) -> dict[str, Any]:
@@ -94,7 +113,8 @@ def tune(config: Any) -> dict[str, Any]:
         "mode": "tune",
         "tuning_seeds": config.tuning_seeds,
         "rows": {
-            name: tune_row(name, getattr(config, name), config.tuning_seeds) for name in config.rows
+            name: tune_row(name, getattr(config, name), config.tuning_seeds, config.processes)
+            for name in config.rows
         },
         "note": "validation errors (percent) only; test data is never read",
     }
