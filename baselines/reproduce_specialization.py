@@ -267,11 +267,18 @@ def host_latencies(models: dict[str, nn.Module], example: Any, rounds: int) -> d
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+def _errors(metrics: dict[str, float], test_metrics: dict[str, float]) -> dict[str, float]:
+    """Validation and test error, in percent."""
+    return {
+        "val_error": 100.0 * (1.0 - metrics["accuracy"]),
+        "test_error": 100.0 * (1.0 - test_metrics["test_accuracy"]),
+    }
+
+
 def _network_row(result: Any, costs: dict[str, float]) -> dict[str, Any]:
     """Errors (percent) and costs of one trained network."""
     return {
-        "val_error": 100.0 * (1.0 - result.metrics["accuracy"]),
-        "test_error": 100.0 * (1.0 - result.test_metrics["test_accuracy"]),
+        **_errors(result.metrics, result.test_metrics),
         "params": costs["params"],
         "flops": costs["flops"],
         **{k: v for k, v in costs.items() if k.startswith("latency_ms@")},
@@ -309,15 +316,6 @@ def run_seed(row: RowConfig, seed: int, out: Path, rounds: int) -> dict[str, Any
     large = scratch[row.large_width]
     host = host_latencies({"specialized": winner.model, "large": large.model}, example, rounds)
     specialized = _network_row(winner, measure_costs(winner.model, example, modeled))
-    candidates = [
-        {
-            "val_error": 100.0 * (1.0 - e.metrics["accuracy"]),
-            "test_error": 100.0 * (1.0 - e.test_metrics["test_accuracy"]),
-            "params": e.costs["params"],
-            "keep": e.architecture["extra"]["keep"],
-        }
-        for e in evaluations
-    ]
     return {
         "seed": seed,
         "base": task.base_metrics(),
@@ -337,7 +335,14 @@ def run_seed(row: RowConfig, seed: int, out: Path, rounds: int) -> dict[str, Any
             {"width": w, **_network_row(r, measure_costs(r.model, example, modeled))}
             for w, r in scratch.items()
         ],
-        "candidates": candidates,
+        "candidates": [
+            {
+                **_errors(e.metrics, e.test_metrics),
+                "params": e.costs["params"],
+                "keep": e.architecture["extra"]["keep"],
+            }
+            for e in evaluations
+        ],
         "run_log": str(run.path),
     }
 
