@@ -21,7 +21,8 @@ Per row and seed:
    Reward ``mnasnet`` on FLOPs; the *winner* is the best reward (validation data only).
 2. **From scratch**: the base's architecture scaled by each of ``scratch_widths`` (filters and
    neurons), with a class head, trained ``scratch_epochs`` epochs on the same labelled data.
-   The *large* network is the one at ``large_width`` (the base's own size).
+   The *large* network is the one at ``large_width`` (scenes: twice the base's width; digits:
+   the base's own architecture).
 3. **Measure** test error, parameters, modeled latency on every device profile and host
    latency (batch 1, the median over interleaved rounds) of the winner and the large network.
 
@@ -149,19 +150,20 @@ class ScenesRow(RowConfig):
     task: ClassVar[str] = "objects-specialize"
 
     base_conv: list[dict[str, Any]] = field(
-        default_factory=lambda: [{"filters": 16}, {"filters": 32}, {"filters": 32}]
+        default_factory=lambda: [{"filters": 8}, {"filters": 16}, {"filters": 16}]
     )
-    base_hidden: list[int] = field(default_factory=lambda: [64])
-    base_epochs: int = 20
-    finetune_epochs: int = 30
+    base_hidden: list[int] = field(default_factory=lambda: [32])
+    base_epochs: int = 10
+    finetune_epochs: int = 20
     finetune_lr: float = 1e-3
-    budget: int = 24
-    scratch_epochs: int = 100
-    scratch_widths: list[float] = field(default_factory=lambda: [0.25, 0.5, 1.0])
+    budget: int = 16
+    scratch_epochs: int = 60
+    scratch_widths: list[float] = field(default_factory=lambda: [0.5, 1.0, 2.0])
+    large_width: float = 2.0
     labelled: int = 500
     val: int = 500
     test: int = 2000
-    pretext_scenes: int = 3000
+    pretext_scenes: int = 2000
 
     def task_kwargs(self, seed: int) -> dict[str, Any]:
         target = {"labelled": self.labelled, "val": self.val, "test": self.test, "data_seed": seed}

@@ -28,7 +28,7 @@ from envs.tasks import make_task
 
 #: Per row, the values tried for each setting.
 GRIDS: dict[str, dict[str, list[int]]] = {
-    "scenes": {"base_epochs": [10, 20], "finetune_epochs": [10, 30], "scratch_epochs": [30, 100]},
+    "scenes": {"base_epochs": [10], "finetune_epochs": [10, 20], "scratch_epochs": [30, 60]},
     "digits": {
         "base_epochs": [10, 30],
         "finetune_epochs": [3, 10],

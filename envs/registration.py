@@ -39,8 +39,8 @@ ENTRY_POINTS = {
 VECTOR_ENTRY_POINTS = {"proposal": "envs.population:PopulationEnv"}
 
 #: The base CNN of ``Objects-CNN-Specialize-v0``: conv blocks (3x3, max-pooled) and dense widths.
-OBJECTS_BASE_CONV = [{"filters": 16}, {"filters": 32}, {"filters": 32}]
-OBJECTS_BASE_HIDDEN = [64]
+OBJECTS_BASE_CONV = [{"filters": 8}, {"filters": 16}, {"filters": 16}]
+OBJECTS_BASE_HIDDEN = [32]
 
 #: Every env darwin_bench registers at import.
 ENVS: list[EnvEntry] = [
@@ -100,8 +100,8 @@ ENVS: list[EnvEntry] = [
             "task_kwargs": {"base_conv": OBJECTS_BASE_CONV, "base_hidden": OBJECTS_BASE_HIDDEN},
             "space_kwargs": {"base_conv": OBJECTS_BASE_CONV, "base_hidden": OBJECTS_BASE_HIDDEN},
         },
-        "seed 004 specialization: squeeze a 16-32-32 filter CNN (+64 dense) trained to predict "
-        "object position on 3,000 unlabelled scenes (weights inherited, output refit, short "
+        "seed 004 specialization: squeeze an 8-16-16 filter CNN (+32 dense) trained to predict "
+        "object position on 2,000 unlabelled scenes (weights inherited, output refit, short "
         "fine-tune) into an object recogniser trained on 500 labels; action = the fraction of "
         "each unit that survives",
         {

@@ -319,7 +319,7 @@ def digits_specialization(
 
 def objects_specialization(
     *,
-    pretext_scenes: int = 3000,
+    pretext_scenes: int = 2000,
     target_kwargs: Mapping[str, Any] | None = None,
     **kwargs: Any,
 ) -> SpecializationTask:
