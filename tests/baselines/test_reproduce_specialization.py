@@ -135,7 +135,12 @@ def test_tune_mode_reports_validation_errors_only(
 ) -> None:
     from baselines import specialization_tuning
 
-    grid = {"base_epochs": [1], "finetune_epochs": [1, 2], "scratch_epochs": [1, 2]}
+    grid = {
+        "base_epochs": [1],
+        "finetune_epochs": [1, 2],
+        "finetune_lr": [1e-3],
+        "scratch_epochs": [1, 2],
+    }
     monkeypatch.setitem(specialization_tuning.GRIDS, "digits", grid)
     options = {**TINY, "processes": 1, "mode": "tune", "rows": ["digits"], "tuning_seeds": [100]}
     code = cli_main(
@@ -145,11 +150,13 @@ def test_tune_mode_reports_validation_errors_only(
     assert code == 0
     result = json.loads(capsys.readouterr().out)["rows"]["digits"]
     assert set(result["validation_error"]) == {
-        "base_epochs=1,finetune_epochs=1", "base_epochs=1,finetune_epochs=2",
+        "base_epochs=1,finetune_epochs=1,finetune_lr=0.001",
+        "base_epochs=1,finetune_epochs=2,finetune_lr=0.001",
         "scratch_epochs=1", "scratch_epochs=2",
     }  # fmt: skip
     errors = result["validation_error"]
     chosen = result["chosen"]
     best = min(("1", "2"), key=lambda e: errors[f"scratch_epochs={e}"])
     assert chosen["scratch_epochs"] == int(best) and chosen["base_epochs"] == 1
+    assert chosen["finetune_lr"] == 1e-3
     assert "test" not in json.dumps(result).replace("test data", "")
