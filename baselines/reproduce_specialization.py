@@ -92,7 +92,7 @@ class RowConfig(Config):
     base_hidden: list[int] = field(default_factory=lambda: [256, 256, 256])
     base_epochs: int = 30
     finetune_epochs: int = 10
-    finetune_lr: float = 1e-3
+    finetune_lr: float = 3e-3
     ridge: float = 1e-3
     budget: int = 40
     population_size: int = 8
@@ -155,7 +155,6 @@ class ScenesRow(RowConfig):
     base_hidden: list[int] = field(default_factory=lambda: [32])
     base_epochs: int = 10
     finetune_epochs: int = 20
-    finetune_lr: float = 1e-3
     budget: int = 16
     scratch_epochs: int = 60
     scratch_widths: list[float] = field(default_factory=lambda: [0.5, 1.0, 2.0])
