@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from baselines.base import Agent, AgentConfig, EnvFactory
 from baselines.evo_synthesis import EvoSynthesis
 from baselines.ga import GeneticAlgorithm
@@ -14,7 +16,7 @@ from baselines.successive_halving import SuccessiveHalving
 from darwin_bench.validation import check_choice
 
 #: Agent name -> class.
-AGENTS: dict[str, type[Agent]] = {RandomSearch.name: RandomSearch}
+AGENTS: dict[str, type[Agent[Any]]] = {RandomSearch.name: RandomSearch}
 AGENTS[GeneticAlgorithm.name] = GeneticAlgorithm
 AGENTS[EvoSynthesis.name] = EvoSynthesis  # seed 000, synapse-mask envs only
 AGENTS.update(
@@ -25,7 +27,7 @@ AGENTS.update(
 )
 
 
-def make_agent(name: str, config: dict | None = None) -> Agent:
+def make_agent(name: str, config: dict[str, Any] | None = None) -> Agent[Any]:
     """Instantiate agent ``name`` with a config dict.
 
     Raises:

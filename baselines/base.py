@@ -1,15 +1,37 @@
-"""What every search agent shares: a config dataclass, the env forms it works on, ``run``."""
+"""The public agent contract: a config dataclass, the env forms an agent works on, ``run``.
+
+A user's agent is written exactly like a built-in one::
+
+    @dataclass
+    class MyConfig(AgentConfig):
+        step: int = 1
+
+    class MyAgent(Agent[MyConfig]):
+        name = "mine"
+        config_class = MyConfig
+
+        def run(self, envs: EnvFactory, seed: int) -> None:
+            env = envs.make()
+            space = helpers(env, "proposal").search_space
+            ...
+
+``self.config`` is then typed as ``MyConfig``; the env helpers are typed by
+:mod:`envs.helpers`. Run it with ``darwin-bench run --agent my_file.py:MyAgent`` (see
+docs/agents.md, "Write your own agent").
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import gymnasium as gym
+import numpy as np
 from gymnasium.vector import VectorEnv
 
 from baselines.config import Config
+from envs import framework
 
 
 @dataclass
@@ -36,19 +58,18 @@ class EnvFactory:
         self.recorders = list(recorders)
         self.preload: list[Any] = []
 
-    def _attach(self, unwrapped: Any) -> None:
-        for evaluation in self.preload:
-            unwrapped.core.evaluator.cache.put(evaluation)
+    def _attach(self, env: gym.Env[Any, Any] | VectorEnv[Any, Any, Any]) -> None:
+        framework.preload(env, self.preload)
         for recorder in self.recorders:
-            unwrapped.core.add_recorder(recorder)
+            framework.add_recorder(env, recorder)
 
-    def make(self) -> gym.Env:
+    def make(self) -> gym.Env[np.ndarray, Any]:
         """A single env (proposal or builder form, as registered)."""
         env = gym.make(self.env_id, **self.env_kwargs)
-        self._attach(env.unwrapped)
+        self._attach(env)
         return env
 
-    def make_vec(self, num_envs: int) -> VectorEnv:
+    def make_vec(self, num_envs: int) -> VectorEnv[np.ndarray, np.ndarray, np.ndarray]:
         """A population env that evaluates ``num_envs`` proposals per step."""
         env = gym.make_vec(
             self.env_id,
@@ -56,25 +77,38 @@ class EnvFactory:
             vectorization_mode="vector_entry_point",
             **self.env_kwargs,
         )
-        self._attach(env.unwrapped)
+        self._attach(env)
         return env
 
 
-class Agent(ABC):
-    """A search algorithm. It talks to envs only through Gymnasium's API and public helpers.
+ConfigT = TypeVar("ConfigT", bound=AgentConfig)
+
+
+class Agent(ABC, Generic[ConfigT]):
+    """A search algorithm. It talks to envs only through Gymnasium's API and the helpers of
+    :mod:`envs.helpers`.
+
+    Subclass it as ``Agent[MyConfig]`` with ``config_class = MyConfig``: ``self.config`` is
+    then a ``MyConfig`` for the type checker and at run time.
 
     Attributes:
-        name: the agent's CLI name.
-        config_class: its config dataclass.
-        forms: the env forms it works on (``"proposal"``, ``"builder"``).
+        name: the agent's name (runs, run logs, tables).
+        config_class: its config dataclass (default: :class:`AgentConfig`, no settings).
+        forms: the env forms it works on (``"proposal"``, ``"builder"``, ``"synapses"``).
+        config: the agent's settings.
     """
 
     name: ClassVar[str] = "agent"
-    config_class: ClassVar[type[AgentConfig]] = AgentConfig
+    config_class: type[ConfigT]
     forms: ClassVar[tuple[str, ...]] = ("proposal",)
 
-    def __init__(self, config: AgentConfig | None = None) -> None:
-        self.config = config if config is not None else self.config_class()
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not hasattr(cls, "config_class"):  # an agent without settings
+            setattr(cls, "config_class", AgentConfig)  # noqa: B010 (typed as type[ConfigT])
+
+    def __init__(self, config: ConfigT | None = None) -> None:
+        self.config: ConfigT = config if config is not None else self.config_class()
 
     @abstractmethod
     def run(self, envs: EnvFactory, seed: int) -> None:

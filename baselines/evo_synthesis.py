@@ -46,7 +46,9 @@ import numpy as np
 
 from baselines.base import Agent, AgentConfig, EnvFactory
 from darwin_bench import synaptic
+from darwin_bench.spaces.synapses import SynapseSpace
 from darwin_bench.validation import check_choice, check_positive_int
+from envs.helpers import helpers
 
 #: Selection rules (see the module docstring).
 SELECTIONS: tuple[str, ...] = ("reward", "path")
@@ -117,14 +119,14 @@ class Generation:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-class EvoSynthesis(Agent):
+class EvoSynthesis(Agent[EvoSynthesisConfig]):
     """Evolutionary synthesis over synapse masks; see the module docstring."""
 
     name = "evo-synthesis"
     config_class = EvoSynthesisConfig
     forms = ("synapses",)
 
-    def __init__(self, config: AgentConfig | None = None) -> None:
+    def __init__(self, config: EvoSynthesisConfig | None = None) -> None:
         super().__init__(config)
         #: The selected network of every generation of the last run (generation 0 first).
         self.generations: list[Generation] = []
@@ -138,7 +140,7 @@ class EvoSynthesis(Agent):
         generation: int,
         target: float,
     ) -> float:
-        cfg: EvoSynthesisConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         if cfg.factor is not None:
             return float(cfg.factor)
         left = max(1, cfg.target_generation - generation + 1)
@@ -158,7 +160,7 @@ class EvoSynthesis(Agent):
         cap: float,
     ) -> tuple[float, ...]:
         """Selection key of one evaluated child (larger is better; failed children last)."""
-        cfg: EvoSynthesisConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         ok = float(info.get("status") == "ok")
         spent = float(info["costs"].get(cost, float("inf")))
         if cfg.selection == "reward":
@@ -168,15 +170,18 @@ class EvoSynthesis(Agent):
         return (ok, float(spent <= cap), score, -val_loss, -spent)
 
     def run(self, envs: EnvFactory, seed: int) -> None:
-        cfg: EvoSynthesisConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         env = envs.make()
-        unwrapped: Any = env.unwrapped
-        if not hasattr(unwrapped, "trained_weights"):
+        try:
+            unwrapped = helpers(env, "synapses")
+        except ValueError:
             raise ValueError(
                 f"agent {self.name!r} needs a synapse-mask env (form 'synapses'), e.g. "
                 "darwin_bench/Digits-Synapses-v0"
-            )
+            ) from None
         space = unwrapped.search_space
+        if not isinstance(space, SynapseSpace):
+            raise ValueError(f"agent {self.name!r} needs a synapse space; got {space.name!r}")
         cost, target = unwrapped.cost_target
         if cfg.factor is None and cost != "synapses":
             raise ValueError(

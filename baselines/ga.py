@@ -32,7 +32,7 @@ the output layer and fine-tunes briefly.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import gymnasium as gym
 import numpy as np
@@ -40,6 +40,7 @@ import numpy as np
 from baselines.base import Agent, AgentConfig, EnvFactory
 from darwin_bench.spaces import SearchSpace
 from darwin_bench.validation import check_positive_int
+from envs.helpers import helpers
 
 
 @dataclass
@@ -95,6 +96,15 @@ class GAConfig(AgentConfig):
                 raise ValueError(f"{name} must be true or false; got {getattr(self, name)!r}")
 
 
+@runtime_checkable
+class Squeezable(Protocol):
+    """A space that squeezes a trained base network (e.g. ``squeeze``): specialization mode."""
+
+    def base_genome(self) -> np.ndarray:
+        """The genome of the base network itself."""
+        ...
+
+
 @dataclass
 class Individual:
     """A genome and its fitness (the env's reward)."""
@@ -103,7 +113,7 @@ class Individual:
     fitness: float
 
 
-class GeneticAlgorithm(Agent):
+class GeneticAlgorithm(Agent[GAConfig]):
     """Generational GA with tournament selection, one-point crossover, mutation and elitism.
 
     After :meth:`run`, :attr:`generations` holds, per generation, the breeding pool the next
@@ -112,9 +122,8 @@ class GeneticAlgorithm(Agent):
 
     name = "ga"
     config_class = GAConfig
-    config: GAConfig
 
-    def __init__(self, config: AgentConfig | None = None) -> None:
+    def __init__(self, config: GAConfig | None = None) -> None:
         super().__init__(config)
         self.generations: list[list[Individual]] = []
 
@@ -179,8 +188,8 @@ class GeneticAlgorithm(Agent):
         """Random genomes, or (specialization) the base network and squeezes of it."""
         size = self.config.population_size
         genomes: list[np.ndarray] = []
-        if self.config.specialize:
-            base = space.canonical(space.base_genome())  # type: ignore[attr-defined]
+        if isinstance(space, Squeezable) and self.config.specialize:
+            base = space.canonical(space.base_genome())
             genomes.append(base)
             seen.add(base.tobytes())
         for _ in range(size * self.config.max_retries):
@@ -204,8 +213,8 @@ class GeneticAlgorithm(Agent):
         cfg = self.config
         rng = np.random.default_rng(seed)
         env, vector = self._open(envs)
-        space: SearchSpace = env.unwrapped.search_space
-        if cfg.specialize and not hasattr(space, "base_genome"):
+        space = helpers(env).search_space
+        if cfg.specialize and not isinstance(space, Squeezable):
             raise ValueError(
                 f"ga with specialize=true needs a space that squeezes a trained base network "
                 f"(e.g. darwin_bench/Objects-CNN-Specialize-v0); {envs.env_id} has space "

@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from baselines.base import Agent, AgentConfig, EnvFactory
 from baselines.successive_halving import distinct_sampler, halving_fidelity, run_bracket
 from darwin_bench.validation import check_positive_int
+from envs.helpers import helpers
 
 
 @dataclass
@@ -83,18 +83,17 @@ def hyperband_brackets(max_epochs: int, eta: int, min_epochs: int = 1) -> list[B
     return brackets
 
 
-class Hyperband(Agent):
+class Hyperband(Agent[HyperbandConfig]):
     """Brackets of successive halving from most to least aggressive, repeated until the
     budget is spent."""
 
     name = "hyperband"
     config_class = HyperbandConfig
-    config: HyperbandConfig
 
     def run(self, envs: EnvFactory, seed: int) -> None:
         cfg = self.config
         env = envs.make()
-        proposal: Any = env.unwrapped
+        proposal = helpers(env, "proposal")
         rng = np.random.default_rng(seed)
         fresh = distinct_sampler(proposal.search_space, rng)  # no network sampled twice
         env.reset(seed=seed)

@@ -20,6 +20,7 @@ import numpy as np
 
 from baselines.base import Agent, AgentConfig, EnvFactory
 from darwin_bench.validation import check_choice, check_positive_int
+from envs.helpers import helpers
 
 NEIGHBOURHOODS = ("neighbours", "mutate")
 
@@ -47,16 +48,16 @@ class LocalSearchConfig(AgentConfig):
             check_positive_int("patience", self.patience)
 
 
-class LocalSearch(Agent):
+class LocalSearch(Agent[LocalSearchConfig]):
     """Hill climbing over one-gene neighbourhoods, restarted at local optima."""
 
     name = "local"
     config_class = LocalSearchConfig
 
     def run(self, envs: EnvFactory, seed: int) -> None:
-        config: LocalSearchConfig = self.config  # type: ignore[assignment]
+        config = self.config
         env = envs.make()
-        space = env.unwrapped.search_space  # type: ignore[attr-defined]
+        space = helpers(env, "proposal").search_space
         rng = np.random.default_rng(seed)
         env.reset(seed=seed)
         seen: set[bytes] = set()

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from baselines.base import Agent, AgentConfig, EnvFactory
 from darwin_bench.validation import check_positive_float, check_positive_int
+from envs.helpers import helpers
 
 
 @dataclass
@@ -67,7 +68,7 @@ class PPOConfig(AgentConfig):
         self.net_arch = [check_positive_int("net_arch", w) for w in self.net_arch]
 
 
-class PPOController(Agent):
+class PPOController(Agent[PPOConfig]):
     """PPO on the builder env: a policy over genes, trained on the networks' rewards."""
 
     name = "ppo"
@@ -80,10 +81,10 @@ class PPOController(Agent):
 
         from darwin_bench.sb3 import StopTrainingOnBudget
 
-        config: PPOConfig = self.config  # type: ignore[assignment]
+        config = self.config
         env = envs.make()
-        builder = env.unwrapped
-        genes = len(builder.search_space.genes)  # type: ignore[attr-defined]
+        builder = helpers(env, "builder")
+        genes = len(builder.search_space.genes)
         algorithm = MaskablePPO if config.use_masks else PPO
         model = algorithm(
             "MlpPolicy",
@@ -105,9 +106,7 @@ class PPOController(Agent):
         # number of networks. Under other kinds that number is unknown; the callback stops
         # learning when the budget is spent, long before this bound.
         evaluations = (
-            int(builder.budget_left)  # type: ignore[attr-defined]
-            if builder.budget_kind == "evaluations"  # type: ignore[attr-defined]
-            else 2**40 // genes
+            int(builder.budget_left) if builder.budget_kind == "evaluations" else 2**40 // genes
         )
         model.learn(total_timesteps=evaluations * genes, callback=StopTrainingOnBudget())
         env.close()

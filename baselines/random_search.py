@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from baselines.base import Agent, AgentConfig, EnvFactory
+from envs.helpers import helpers
 
 
 @dataclass
@@ -14,7 +15,7 @@ class RandomSearchConfig(AgentConfig):
     """Random search has no settings."""
 
 
-class RandomSearch(Agent):
+class RandomSearch(Agent[RandomSearchConfig]):
     """Sample, evaluate, repeat (Li & Talwalkar 2019: a strong baseline for NAS)."""
 
     name = "random"
@@ -22,7 +23,7 @@ class RandomSearch(Agent):
 
     def run(self, envs: EnvFactory, seed: int) -> None:
         env = envs.make()
-        space = env.unwrapped.search_space  # type: ignore[attr-defined]
+        space = helpers(env, "proposal").search_space
         rng = np.random.default_rng(seed)
         env.reset(seed=seed)
         truncated = False

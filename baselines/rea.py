@@ -15,6 +15,7 @@ import numpy as np
 
 from baselines.base import Agent, AgentConfig, EnvFactory
 from darwin_bench.validation import check_positive_int
+from envs.helpers import helpers
 
 
 @dataclass
@@ -45,16 +46,16 @@ class Member:
     reward: float
 
 
-class RegularizedEvolution(Agent):
+class RegularizedEvolution(Agent[REAConfig]):
     """Aging evolution with tournament-style parent selection and single-gene mutation."""
 
     name = "rea"
     config_class = REAConfig
 
     def run(self, envs: EnvFactory, seed: int) -> None:
-        config: REAConfig = self.config  # type: ignore[assignment]
+        config = self.config
         env = envs.make()
-        space = env.unwrapped.search_space  # type: ignore[attr-defined]
+        space = helpers(env, "proposal").search_space
         rng = np.random.default_rng(seed)
         env.reset(seed=seed)
 

@@ -31,6 +31,8 @@ from baselines.base import EnvFactory
 from baselines.evo_synthesis import EvoSynthesis, EvoSynthesisConfig
 from darwin_bench.costs import CostConfig, measure_costs
 from darwin_bench.plots import pyplot, save_figure
+from darwin_bench.tasks.ancestor import AncestorTask
+from envs import framework
 
 ENV_ID = "darwin_bench/Digits-Synapses-v0"
 
@@ -74,12 +76,13 @@ def _row(generation: int, info: dict[str, Any], test_metrics: dict[str, float]) 
 
 
 def _ancestor_row(env: Any) -> dict[str, Any]:
-    core = env.unwrapped.core
+    task = framework.task_of(env)
+    assert isinstance(task, AncestorTask)
     space = env.unwrapped.search_space
-    model = core.task.build(space.decode(space.full()))
-    costs = measure_costs(model, core.task.example_input(1), CostConfig())
+    model = task.build(space.decode(space.full()))
+    costs = measure_costs(model, task.example_input(1), CostConfig())
     metrics = env.unwrapped.ancestor_metrics()
-    test_metrics = core.task.ancestor_test_metrics()
+    test_metrics = task.ancestor_test_metrics()
     return {
         "generation": 0,
         "synapses": int(costs["synapses"]),
@@ -188,7 +191,7 @@ def run_baseline(
     env = gym.make(ENV_ID, budget=len(counts) * draws, epochs=stage_epochs)
     unwrapped: Any = env.unwrapped
     records: dict[str, Any] = {}
-    unwrapped.core.add_recorder(lambda e: records.setdefault(e.evaluation_id, e))
+    framework.add_recorder(env, lambda e: records.setdefault(e.evaluation_id, e))
     space = unwrapped.search_space
     env.reset(seed=seed)
     rng = np.random.default_rng(seed)

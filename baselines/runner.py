@@ -17,6 +17,7 @@ from baselines.base import EnvFactory
 from darwin_bench.budgets import check_budget
 from darwin_bench.evaluation import Evaluation
 from darwin_bench.runlog import RunLog, RunRecord, read_runlog
+from envs import framework
 from envs.registration import ENVS, get_entry
 
 
@@ -107,7 +108,7 @@ def run_agent(
             return RunResult(path, record, 0.0)
         previous = record.evaluations
     probe = gym.make(env_id, **kwargs)  # bad kwargs fail here, before the log is touched
-    core = probe.unwrapped.core  # type: ignore[attr-defined]
+    problem = framework.run_header(probe)
     probe.close()
     header = {
         "env_id": env_id,
@@ -117,13 +118,10 @@ def run_agent(
         "seed": seed,
         "budget": budget,
         "budget_kind": kind,
-        # Measured seconds depend on the machine and its load: such a run cannot be repeated.
-        "reproducible": bool(core.meter.reproducible),
-        "data_hash": core.task.data_hash,
-        "problem": core.describe(),
+        **problem,
     }
     start = time.perf_counter()
-    with RunLog(path, header, cost=core.reward.cost) as log:
+    with RunLog(path, header, cost=problem["problem"]["reward"]["cost"]) as log:
         recorders: list[Callable[[Evaluation], None]] = [log.append]
         if on_evaluation is not None:
             recorders.append(on_evaluation)

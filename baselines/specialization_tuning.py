@@ -47,7 +47,7 @@ _SPECIALIZE = ("base_epochs", "finetune_epochs", "finetune_lr")
 
 
 def _val_error(result: Any) -> float:
-    return 100.0 * (1.0 - result.metrics["accuracy"])
+    return 100.0 * (1.0 - float(result.metrics["accuracy"]))
 
 
 def _specialize_errors(

@@ -11,7 +11,7 @@ Budget accounting: the env charges every evaluation in its budget kind (``budget
 one unit under ``evaluations`` whatever its epochs; under ``train_flops`` and ``seconds`` a
 1-epoch evaluation costs about a twentieth of a 20-epoch one, so the agent pays exactly for
 what it trains. A bracket is sized from the price ``p_k`` of an evaluation at each rung: 1
-under ``evaluations``; otherwise the mean of ``env.unwrapped.price(genome, fidelity)`` over
+under ``evaluations``; otherwise the mean of ``helpers(env).price(genome, fidelity)`` over
 the bracket's first candidates; for measured seconds, which cannot be priced in advance, one
 rung-0 evaluation is timed first and its seconds scaled by epochs. Rung 0 gets as many
 networks ``n0`` as fit in the budget left, rung ``k`` gets ``n0 // eta**k`` (at least 1),
@@ -22,7 +22,7 @@ budget remains after a bracket, another bracket is sized to what is left: the ru
 the env's truncation signal, never on a count of the agent's own.
 
 The fidelity of each step is set through the proposal env's public
-``env.unwrapped.set_fidelity({"epochs": e})`` and read from ``env.unwrapped.fidelity``.
+``helpers(env, "proposal").set_fidelity({"epochs": e})`` and read from its ``fidelity``.
 """
 
 from __future__ import annotations
@@ -30,13 +30,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
 from baselines.base import Agent, AgentConfig, EnvFactory
 from darwin_bench.spaces import SearchSpace
 from darwin_bench.validation import check_positive_int
+from envs.helpers import helpers
 
 #: Candidates whose prices estimate a bracket's rung prices (when prices are known).
 PRICE_SAMPLE = 16
@@ -121,7 +122,7 @@ def distinct_sampler(space: SearchSpace, rng: np.random.Generator) -> Callable[[
 
 
 def run_bracket(
-    env: Any,
+    env: gym.Env[np.ndarray, np.ndarray],
     name: str,
     rungs: list[tuple[int, int]],
     candidates: list[np.ndarray],
@@ -142,7 +143,7 @@ def run_bracket(
     for n, epochs in rungs:
         if n == 0:
             break
-        env.unwrapped.set_fidelity({name: epochs})
+        helpers(env, "proposal").set_fidelity({name: epochs})
         candidates = candidates + [fresh() for _ in range(n - len(candidates))]
         rewards: list[float] = []
         for genome in candidates[:n]:
@@ -158,33 +159,33 @@ def run_bracket(
 
 
 def rung_prices(
-    env: Any, pool: list[np.ndarray], name: str, epochs: list[int]
+    env: gym.Env[np.ndarray, np.ndarray], pool: list[np.ndarray], name: str, epochs: list[int]
 ) -> list[float] | None:
     """Mean price of an evaluation at each rung over ``pool`` (1 each under ``evaluations``;
     ``None`` when the env cannot price in advance, e.g. measured seconds)."""
-    proposal = env.unwrapped
+    proposal = helpers(env, "proposal")
     if proposal.budget_kind == "evaluations":
         return [1.0] * len(epochs)
     prices = []
     for e in epochs:
         values = [proposal.price(g, {name: e}) for g in pool]
-        if any(v is None for v in values):
+        known = [v for v in values if v is not None]
+        if len(known) < len(values):
             return None
-        prices.append(float(np.mean(values)))
+        prices.append(float(np.mean(known)))
     return prices
 
 
-class SuccessiveHalving(Agent):
+class SuccessiveHalving(Agent[SuccessiveHalvingConfig]):
     """Successive-halving brackets over epochs, each sized to the budget left."""
 
     name = "sh"
     config_class = SuccessiveHalvingConfig
-    config: SuccessiveHalvingConfig
 
     def run(self, envs: EnvFactory, seed: int) -> None:
         cfg = self.config
         env = envs.make()
-        proposal: Any = env.unwrapped
+        proposal = helpers(env, "proposal")
         rng = np.random.default_rng(seed)
         fresh = distinct_sampler(proposal.search_space, rng)
         env.reset(seed=seed)

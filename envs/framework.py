@@ -1,0 +1,55 @@
+"""Framework hooks: what the runner, reports and reproductions need from an env (never agents).
+
+Agents see an env through Gymnasium's API and :mod:`envs.helpers` (validation metrics only).
+The framework around them needs more: the run log records every full evaluation (test metrics
+included), a resumed run answers the evaluator from the log, and the log's header describes
+the problem. These functions give exactly that, for any darwin_bench env through any wrappers,
+so that no code outside ``envs`` reaches into an env's internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from darwin_bench.evaluation import Evaluation
+from darwin_bench.tasks import Task
+from envs.core import CoreHelpers, SearchCore
+from envs.helpers import AnyEnv, Listener
+
+
+def _core(env: AnyEnv) -> SearchCore:
+    unwrapped = env.unwrapped
+    if not isinstance(unwrapped, CoreHelpers):
+        raise ValueError(f"env {type(unwrapped).__name__} is not a darwin_bench env")
+    return unwrapped.core
+
+
+def add_recorder(env: AnyEnv, recorder: Listener) -> None:
+    """Call ``recorder(evaluation)`` with every full record of ``env``, test metrics included
+    (run logs, progress bars, reports). Never hand a recorder to an agent."""
+    _core(env).add_recorder(recorder)
+
+
+def preload(env: AnyEnv, evaluations: Iterable[Evaluation]) -> None:
+    """Answer ``env``'s evaluator from ``evaluations`` (a killed run's log, replayed)."""
+    cache = _core(env).evaluator.cache
+    for evaluation in evaluations:
+        cache.put(evaluation)
+
+
+def run_header(env: AnyEnv) -> dict[str, Any]:
+    """The problem fields of a run log's header: ``reproducible`` (False when the budget is
+    measured seconds, which depend on the machine and its load), ``data_hash`` and ``problem``
+    (task, space, reward, budget, fidelity, costs)."""
+    core = _core(env)
+    return {
+        "reproducible": bool(core.budget_state().reproducible),
+        "data_hash": core.task.data_hash,
+        "problem": core.describe(),
+    }
+
+
+def task_of(env: AnyEnv) -> Task:
+    """The env's task (reports and reproductions read reference networks' test metrics)."""
+    return _core(env).task
