@@ -13,7 +13,6 @@ from baselines.ppo import PPOController
 from baselines.random_search import RandomSearch
 from baselines.rea import RegularizedEvolution
 from baselines.successive_halving import SuccessiveHalving
-from darwin_bench.validation import check_choice
 
 #: Agent name -> class.
 AGENTS: dict[str, type[Agent[Any]]] = {RandomSearch.name: RandomSearch}
@@ -28,14 +27,16 @@ AGENTS.update(
 
 
 def make_agent(name: str, config: dict[str, Any] | None = None) -> Agent[Any]:
-    """Instantiate agent ``name`` with a config dict.
+    """Instantiate an agent with a config dict: a built-in ``name``, or a user's agent as
+    ``path.py:Class`` or ``module:Class`` (see :func:`baselines.loading.resolve_agent`).
 
     Raises:
-        ValueError: for an unknown agent name (listing the known ones) or config key.
+        ValueError: for an unknown agent name (listing the known ones), a user agent that
+            cannot be loaded, or an unknown config key.
     """
-    check_choice("agent", name, AGENTS)
-    cls = AGENTS[name]
-    return cls(cls.config_class.from_dict(config))
+    from baselines.loading import resolve_agent
+
+    return resolve_agent(name).make(config)
 
 
 __all__ = ["AGENTS", "Agent", "AgentConfig", "EnvFactory", "make_agent"]

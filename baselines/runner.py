@@ -14,6 +14,7 @@ import gymnasium as gym
 
 from baselines import make_agent
 from baselines.base import EnvFactory
+from baselines.loading import resolve_agent, same_agent
 from darwin_bench.budgets import check_budget
 from darwin_bench.evaluation import Evaluation
 from darwin_bench.runlog import RunLog, RunRecord, read_runlog
@@ -37,9 +38,11 @@ def _as_json(value: Any) -> Any:
 
 
 def log_path(out_dir: str | Path, agent: str, env_id: str, seed: int) -> Path:
-    """Where the run log of (agent, env, seed) lives in ``out_dir``."""
+    """Where the run log of (agent, env, seed) lives in ``out_dir``: named after the agent's
+    name (a user agent ``path.py:Class`` by its class's ``name``, else the class name)."""
     slug = re.sub(r"[^A-Za-z0-9]+", "-", env_id).strip("-")
-    return Path(out_dir) / f"{agent}__{slug}__seed{seed}.jsonl"
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", resolve_agent(agent).name).strip("-")
+    return Path(out_dir) / f"{name}__{slug}__seed{seed}.jsonl"
 
 
 def supported_envs(agent: str) -> list[str]:
@@ -60,6 +63,51 @@ def check_supported(agent: str, env_id: str) -> None:
             f"agent {agent!r} does not work on {env_id} ({entry.form} env); "
             f"it supports: {', '.join(supported_envs(agent)) or 'no registered env'}"
         )
+
+
+def check_reusable(
+    path: Path,
+    env_kwargs: dict[str, Any],
+    agent_config: dict[str, Any],
+    agent_source: dict[str, Any],
+    *,
+    complete_only: bool = False,
+) -> RunRecord | None:
+    """The run log at ``path`` if a run with these settings may reuse (or resume) it.
+
+    Args:
+        path: the log.
+        env_kwargs: the run's env kwargs (budget included).
+        agent_config: the agent's config as JSON.
+        agent_source: the agent's recorded source (:attr:`AgentSpec.source`).
+        complete_only: check only a complete log (an incomplete one is resumed as it is).
+
+    Returns:
+        The parsed log, or ``None`` when there is none (or only an incomplete one and
+        ``complete_only``).
+
+    Raises:
+        ValueError: when the log was made with other env kwargs or agent config, or by
+            another version of a user's agent (its source file changed).
+    """
+    if not path.exists():
+        return None
+    record = read_runlog(path)
+    if complete_only and not record.complete:
+        return None
+    same = _as_json(env_kwargs), _as_json(agent_config)
+    if (record.header.get("env_kwargs"), record.header.get("agent_config")) != same:
+        raise ValueError(
+            f"out: {path} was made with other settings (env kwargs, budget or agent config); "
+            "use another --out folder or delete it"
+        )
+    if not same_agent(record.header.get("agent_source"), agent_source):
+        raise ValueError(
+            f"out: {path} was made by another version of agent "
+            f"{agent_source.get('spec')!r} (its source file changed, or another class of that "
+            "name); use another --out folder or delete it"
+        )
+    return record
 
 
 def run_agent(
@@ -91,19 +139,16 @@ def run_agent(
     """
     kind = str(dict(env_kwargs or {}).get("budget_kind", "evaluations"))
     budget = check_budget(kind, budget)
-    instance = make_agent(agent, agent_config)
+    spec = resolve_agent(agent)
+    instance = spec.make(agent_config)
     check_supported(agent, env_id)
     kwargs = {**dict(env_kwargs or {}), "budget": budget}
     path = log_path(out_dir, agent, env_id, seed)
     previous: list[Evaluation] = []
-    if resume and path.exists():
-        record = read_runlog(path)
-        same = _as_json(kwargs), _as_json(instance.config.to_dict())
-        if (record.header.get("env_kwargs"), record.header.get("agent_config")) != same:
-            raise ValueError(
-                f"out: {path} was made with other settings (env kwargs, budget or agent "
-                "config); use another --out folder or delete it"
-            )
+    record = (
+        check_reusable(path, kwargs, instance.config.to_dict(), spec.source) if resume else None
+    )
+    if record is not None:
         if record.complete:
             return RunResult(path, record, 0.0)
         previous = record.evaluations
@@ -113,7 +158,8 @@ def run_agent(
     header = {
         "env_id": env_id,
         "env_kwargs": kwargs,
-        "agent": agent,
+        "agent": spec.name,
+        "agent_source": spec.source,
         "agent_config": instance.config.to_dict(),
         "seed": seed,
         "budget": budget,

@@ -148,10 +148,11 @@ class RunSummary:
     evaluations: int
     final_best: float
     auc: float
-    test_accuracy: float | None
+    test_metric: float | None
     curve: np.ndarray
     budget_kind: str = "evaluations"
     axis: np.ndarray | None = None
+    metric: str = "accuracy"
 
     def to_dict(self) -> dict[str, object]:
         """JSON form (without the curve)."""
@@ -163,8 +164,15 @@ class RunSummary:
             "evaluations": self.evaluations,
             "final_best_reward": self.final_best,
             "auc": self.auc,
-            "test_accuracy": self.test_accuracy,
+            f"test_{self.metric}": self.test_metric,
         }
+
+
+def run_metric(record: RunRecord) -> tuple[str, bool]:
+    """The name of the task's metric of a run and whether higher is better (from the header;
+    ``("accuracy", True)`` for logs that predate it)."""
+    metric = record.header.get("metric") or {}
+    return str(metric.get("name", "accuracy")), bool(metric.get("higher_is_better", True))
 
 
 def run_budget(record: RunRecord) -> tuple[str, float]:
@@ -175,9 +183,11 @@ def run_budget(record: RunRecord) -> tuple[str, float]:
 
 
 def summarize_run(record: RunRecord) -> RunSummary:
-    """Curve, final best reward, AUC and the test accuracy of the best network completed
-    within the budget (an overshooting last evaluation does not count)."""
+    """Curve, final best reward, AUC and the test metric (``test_<metric>``, e.g.
+    ``test_accuracy``) of the best network completed within the budget (an overshooting last
+    evaluation does not count)."""
     kind, budget = run_budget(record)
+    metric, _ = run_metric(record)
     axis = budget_axis(kind, budget)
     evaluations = record.evaluations
     rewards = [e.reward for e in evaluations]
@@ -188,7 +198,7 @@ def summarize_run(record: RunRecord) -> RunSummary:
     test = None
     if ranked:
         best = evaluations[-max(ranked)[1]]
-        test = best.test_metrics.get("test_accuracy")
+        test = best.test_metrics.get(f"test_{metric}")
     return RunSummary(
         agent=str(record.header.get("agent", "?")),
         seed=int(record.header.get("seed", 0)),
@@ -196,8 +206,9 @@ def summarize_run(record: RunRecord) -> RunSummary:
         evaluations=len(evaluations),
         final_best=float(curve[-1]) if len(curve) else 0.0,
         auc=normalized_auc(curve),
-        test_accuracy=None if test is None else float(test),
+        test_metric=None if test is None else float(test),
         curve=curve,
         budget_kind=kind,
         axis=axis,
+        metric=metric,
     )

@@ -15,13 +15,12 @@ Python file or module that calls :func:`register` at import; ``--env PLUGIN:ID``
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import importlib.util
 import re
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from darwin_bench.importing import import_file
 
 if TYPE_CHECKING:
     from darwin_bench.tasks.base import Task
@@ -180,21 +179,7 @@ def load_plugin(plugin: str) -> list[str]:
         return list(_LOADED[key])
     before = set(env_ids())
     if is_file:
-        if not path.is_file():
-            raise ValueError(f"plug-in file {plugin!r} does not exist")
-        digest = hashlib.sha256(key.encode()).hexdigest()[:8]
-        stem = re.sub(r"\W", "_", path.stem)
-        module_name = f"darwin_bench_plugin_{stem}_{digest}"
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        if spec is None or spec.loader is None:  # pragma: no cover - .py files always load
-            raise ValueError(f"plug-in file {plugin!r} cannot be imported")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[module_name]
-            raise
+        import_file(path, "plug-in file")
     else:
         try:
             importlib.import_module(plugin)

@@ -10,6 +10,7 @@ Precipice" (the ``rliable`` library's definitions), computed with SciPy:
   pooled (``scipy.stats.trim_mean(..., 0.25)``: with ``n`` values, ``floor(n / 4)`` are cut
   from each end). Robust to outlier runs, less noisy than the median.
 - :func:`mean`: the mean over tasks of each task's mean over runs.
+- :func:`summarize`: both, with intervals, for one task's runs (missing runs left out).
 - :func:`interval`: a point estimate and its **stratified bootstrap** confidence interval:
   the runs of each task are resampled with replacement, independently per task (a task is a
   stratum; ``scipy.stats.bootstrap`` with one sample per task, ``paired=False``), the statistic
@@ -313,3 +314,34 @@ def tau_grid(*score_sets: Scores, points: int = 101) -> np.ndarray:
     if math.isclose(low, high):
         low, high = low - 0.5, high + 0.5
     return np.linspace(low, high, points)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """IQM and mean of one quantity over runs, each with its confidence interval."""
+
+    iqm: Interval
+    mean: Interval
+
+    def to_dict(self) -> dict[str, dict[str, float | int | None]]:
+        """JSON form."""
+        return {"iqm": self.iqm.to_dict(), "mean": self.mean.to_dict()}
+
+
+def summarize(
+    values: Sequence[float | None],
+    *,
+    confidence: float = CONFIDENCE,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+) -> Summary:
+    """IQM and mean (with intervals) of one task's runs; missing (``None``) and non-finite
+    values are left out, and no values at all give estimates of ``None``."""
+    kept = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    if not kept:
+        empty = Interval(None, None, None, 0, confidence)
+        return Summary(empty, empty)
+    return Summary(
+        interval(kept, "iqm", confidence=confidence, resamples=resamples, seed=seed),
+        interval(kept, "mean", confidence=confidence, resamples=resamples, seed=seed),
+    )

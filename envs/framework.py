@@ -40,13 +40,15 @@ def preload(env: AnyEnv, evaluations: Iterable[Evaluation]) -> None:
 
 def run_header(env: AnyEnv) -> dict[str, Any]:
     """The problem fields of a run log's header: ``reproducible`` (False when the budget is
-    measured seconds, which depend on the machine and its load), ``data_hash`` and ``problem``
-    (task, space, reward, budget, fidelity, costs)."""
+    measured seconds, which depend on the machine and its load), ``data_hash``, ``problem``
+    (task, space, reward, budget, fidelity, costs) and ``metric`` (the task's metric:
+    ``name`` and ``higher_is_better``; reports read the incumbent's ``test_<name>``)."""
     core = _core(env)
     return {
         "reproducible": bool(core.budget_state().reproducible),
         "data_hash": core.task.data_hash,
         "problem": core.describe(),
+        "metric": {"name": core.task.metric, "higher_is_better": core.task.higher_is_better},
     }
 
 

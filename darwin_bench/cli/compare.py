@@ -24,9 +24,18 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "compare", help="run several agents over several seeds and compare them"
     )
-    parser.add_argument("--agents", required=True, help="comma-separated agent names")
-    parser.add_argument("--env", required=True, help="env id, e.g. darwin_bench/Digits-MLP-v0")
-    parser.add_argument("--seeds", type=int, default=5, help="seeds 0..K-1 (default 5)")
+    parser.add_argument(
+        "--agents",
+        "--agent",
+        required=True,
+        help="comma-separated agents: built-in names, path.py:Class or module:Class",
+    )
+    parser.add_argument(
+        "--env", required=True, help="env id (darwin_bench/Digits-MLP-v0) or PLUGIN.py:ID"
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=None, help="seeds 0..K-1 (default 10 tabular, 5 live)"
+    )
     parser.add_argument(
         "--budget",
         type=budget_number,
@@ -46,27 +55,65 @@ def add_parser(subparsers: Any) -> None:
 
 
 def comparison_table(comparison: Any) -> Table:
-    """Mean ± standard error over seeds of each agent's final best reward, incumbent test
-    accuracy and normalized area under the best-so-far curve."""
+    """Per agent: IQM and mean over seeds, each with its 95% stratified-bootstrap interval, of
+    the final best reward and of the incumbent's test metric; IQM of the best-so-far AUC."""
     table = Table(
         title=f"{comparison.env_id}: budget {comparison.budget:g} {comparison.budget_kind}, "
         f"{comparison.seeds} seeds"
     )
-    for col in ("agent", "final best reward", "incumbent test acc", "AUC best-so-far", "runs"):
+    test = f"test {comparison.metric}"
+    columns = ("agent", "reward IQM", "reward mean", f"{test} IQM", f"{test} mean", "AUC IQM")
+    for col in (*columns, "runs"):
         table.add_column(col, justify="left" if col == "agent" else "right")
     for r in comparison.results:
         table.add_row(
             r.agent,
-            r.final_best.format(),
-            r.test_accuracy.format(),
-            r.auc.format(),
+            r.final_reward.iqm.format(3),
+            r.final_reward.mean.format(3),
+            r.test_metric.iqm.format(3),
+            r.test_metric.mean.format(3),
+            r.auc.iqm.format(3),
             str(len(r.runs)),
         )
     table.caption = (
-        f"mean ± standard error over seeds; reward trades score against {comparison.cost}; "
-        "AUC = area under the best-so-far reward curve / budget"
+        "final best reward and the incumbent's test metric over seeds: estimate [95% "
+        "stratified-bootstrap interval]; reward trades score against "
+        f"{comparison.cost}; AUC = area under the best-so-far reward curve / budget"
     )
     return table
+
+
+def improvement_table(comparison: Any) -> Table:
+    """``P(row > column)`` on the final best reward, with its 95% interval."""
+    names = [r.agent for r in comparison.results]
+    cells = {(p.x, p.y): p.final_reward for p in comparison.improvement}
+    table = Table(title="probability of improvement P(row > column), final best reward")
+    table.add_column("agent")
+    for name in names:
+        table.add_column(name, justify="right")
+    for x in names:
+        row = []
+        for y in names:
+            if x == y:
+                row.append("")
+            elif (x, y) in cells:
+                row.append(cells[(x, y)].format(2))
+            else:
+                p = cells[(y, x)]  # P(x > y) = 1 - P(y > x), interval mirrored
+                row.append(_complement(p).format(2))
+        table.add_row(x, *row)
+    table.caption = "ties count one half; an interval holding 0.5 is no evidence either way"
+    return table
+
+
+def _complement(p: Any) -> Any:
+    from darwin_bench.stats import Interval
+
+    if p.estimate is None:
+        return p
+    low = None if p.high is None else 1.0 - p.high
+    high = None if p.low is None else 1.0 - p.low
+    return Interval(1.0 - p.estimate, low, high, p.n, p.confidence)
 
 
 def _agent_configs(text: str | None) -> dict[str, dict[str, Any]]:
@@ -81,20 +128,24 @@ def _agent_configs(text: str | None) -> dict[str, dict[str, Any]]:
 
 
 def main(args: argparse.Namespace) -> int:
-    from baselines.compare import (
-        compare,
-        parse_agents,
+    from baselines.compare import compare, default_seeds, parse_agents
+    from baselines.compare_plots import (
         plot_accuracy_vs_cost,
         plot_best_so_far_bands,
+        plot_performance_profiles,
     )
     from darwin_bench.budgets import check_budget
+    from darwin_bench.registration_api import resolve_env
     from darwin_bench.validation import check_positive_int
-    from envs.registration import get_entry
 
     console = Console(stderr=args.json)
+    if not console.is_terminal:  # files and pipes: wide enough for the tables
+        console = Console(stderr=args.json, width=max(console.width, 150))
+    args.env = resolve_env(args.env)  # loads a plug-in named as PLUGIN:ID first
     agents = parse_agents(args.agents)
-    get_entry(args.env)
-    seeds = check_positive_int("seeds", args.seeds)
+    seeds = check_positive_int(
+        "seeds", default_seeds(args.env) if args.seeds is None else args.seeds
+    )
     kwargs = env_kwargs(args)
     kind = str(kwargs.get("budget_kind", "evaluations"))
     budget = check_budget(kind, args.budget)
@@ -133,13 +184,16 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.out)
     curves = plot_best_so_far_bands(comparison, out / "best_so_far.png")
     pareto = plot_accuracy_vs_cost(comparison, out / "accuracy_vs_cost.png")
+    profiles = plot_performance_profiles(comparison, out / "performance_profiles.png")
     data = comparison.to_dict()
     (out / "comparison.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     if args.json:
         print(json.dumps(data, indent=2, sort_keys=True))
     else:
         console.print(comparison_table(comparison))
+        if len(comparison.results) > 1:
+            console.print(improvement_table(comparison))
     seconds = ", ".join(f"{a} {s:.1f} s" for a, s in comparison.seconds.items())
     console.print(f"wall time of the runs: {seconds}")
-    console.print(f"plots: {curves}, {pareto}\njson:  {out / 'comparison.json'}")
+    console.print(f"plots: {curves}, {pareto}, {profiles}\njson:  {out / 'comparison.json'}")
     return 0

@@ -20,7 +20,11 @@ from darwin_bench.cli.common import (
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("run", help="run a search agent on an env")
-    parser.add_argument("--agent", required=True, help="agent name (see `darwin-bench list`)")
+    parser.add_argument(
+        "--agent",
+        required=True,
+        help="agent: a built-in name (see `darwin-bench list`), path.py:Class or module:Class",
+    )
     parser.add_argument(
         "--env", required=True, help="env id (darwin_bench/Digits-MLP-v0) or PLUGIN.py:ID"
     )

@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from baselines.compare import (
+from baselines.compare import compare, default_seeds, parse_agents
+from baselines.compare_plots import (
     accuracy_cost_points,
-    compare,
-    parse_agents,
     plot_accuracy_vs_cost,
     plot_best_so_far_bands,
+    plot_performance_profiles,
 )
+from darwin_bench import stats
 from darwin_bench.compare_stats import (
     GRID_POINTS,
     best_so_far_curve,
@@ -74,16 +75,37 @@ def test_identical_seeds_give_identical_comparisons(tmp_path: Path) -> None:
     assert first == second
     data = runs[0].to_dict()
     assert [a["agent"] for a in data["agents"]] == agents
+    assert data["metric"] == "accuracy" and data["higher_is_better"] is True
     for agent in data["agents"]:
         finals = [r["final_best_reward"] for r in agent["runs"]]
-        assert agent["final_best_reward"]["mean"] == pytest.approx(np.mean(finals))
-        assert agent["final_best_reward"]["n"] == 2
+        tests = [r["test_accuracy"] for r in agent["runs"]]
+        final = agent["final_best_reward"]
+        assert final["mean"]["estimate"] == pytest.approx(np.mean(finals))
+        assert final["iqm"]["estimate"] == pytest.approx(stats.iqm(finals))
+        assert final["mean"]["n"] == 2 and final["mean"]["low"] <= final["mean"]["high"]
+        assert agent["test_metric"]["mean"]["estimate"] == pytest.approx(np.mean(tests))
+        assert all(0 < t <= 1 for t in tests)
         for run in agent["runs"]:
             assert run["evaluations"] == 5 and run["auc"] <= run["final_best_reward"]
+    # Every pair once, P(x > y) by hand from the runs' final rewards.
+    pairs = [(p["x"], p["y"]) for p in data["probability_of_improvement"]]
+    assert pairs == [("random", "rea"), ("random", "local"), ("rea", "local")]
+    finals = {a["agent"]: [r["final_best_reward"] for r in a["runs"]] for a in data["agents"]}
+    first_pair = data["probability_of_improvement"][0]["final_best_reward"]
+    wins = [
+        1.0 if a > b else 0.5 if a == b else 0.0 for a in finals["random"] for b in finals["rea"]
+    ]
+    assert first_pair["estimate"] == pytest.approx(np.mean(wins))
+    profile = data["performance_profiles"]["final_best_reward"]["rea"]
+    assert profile["profile"][0] == pytest.approx(
+        np.mean(np.array(finals["rea"]) > profile["taus"][0])
+    )
     # Plots are written.
     bands = plot_best_so_far_bands(runs[0], tmp_path / "a" / "best.png")
     front = plot_accuracy_vs_cost(runs[0], tmp_path / "a" / "front.png")
-    assert bands.stat().st_size > 1000 and front.stat().st_size > 1000
+    profiles = plot_performance_profiles(runs[0], tmp_path / "a" / "profiles.png")
+    for path in (bands, front, profiles):
+        assert path.stat().st_size > 1000
     points = accuracy_cost_points(runs[0].records["random"], "flops")
     assert points and all(0 <= acc <= 1 and cost > 0 for acc, cost in points)
 
@@ -95,7 +117,7 @@ def test_compare_under_train_flops_reads_curves_against_flops(tmp_path: Path) ->
     )
     assert comparison.budget_kind == "train_flops" and comparison.to_dict()["budget"] == 2e9
     for result in comparison.results:
-        for run, record in zip(result.runs, comparison.records[result.agent]):
+        for run, record in zip(result.runs, comparison.records[result.spec]):
             assert len(run.curve) == GRID_POINTS
             spent = np.cumsum([e.spent for e in record.evaluations])
             within = [e.reward for e, s in zip(record.evaluations, spent) if s <= 2e9]
@@ -151,3 +173,7 @@ def test_agent_config_for_an_agent_not_compared(tmp_path: Path) -> None:
             out_dir=tmp_path,
             agent_configs={"rea": {"population_size": 2}},
         )
+
+
+def test_default_seeds_are_5_live() -> None:
+    assert default_seeds(ENV) == 5

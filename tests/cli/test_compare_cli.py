@@ -44,7 +44,12 @@ def test_json_twice_is_identical_and_plots_are_written(tmp_path: Path, capsys) -
     assert first == second
     assert [a["agent"] for a in first["agents"]] == ["random", "local", "sh"]
     assert first["budget"] == 4 and first["seeds"] == 2
-    for name in ("best_so_far.png", "accuracy_vs_cost.png", "comparison.json"):
+    for name in (
+        "best_so_far.png",
+        "accuracy_vs_cost.png",
+        "performance_profiles.png",
+        "comparison.json",
+    ):
         assert (tmp_path / "a" / name).stat().st_size > 0
     assert json.loads((tmp_path / "a" / "comparison.json").read_text()) == first
     assert len(list((tmp_path / "a").glob("*.jsonl"))) == 6
@@ -53,7 +58,7 @@ def test_json_twice_is_identical_and_plots_are_written(tmp_path: Path, capsys) -
 def test_table_is_printed(tmp_path: Path, capsys) -> None:
     assert run(tmp_path) == 0
     out = capsys.readouterr().out
-    for text in ("final best reward", "incumbent test acc", "AUC", "random", "sh", "±"):
+    for text in ("reward IQM", "test accuracy mean", "AUC", "random", "sh", "[", "P(row > column)"):
         assert text in out
 
 
