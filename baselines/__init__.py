@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from baselines.ask_tell import AskTell
 from baselines.base import Agent, AgentConfig, EnvFactory
 from baselines.evo_synthesis import EvoSynthesis
 from baselines.ga import GeneticAlgorithm
 from baselines.hyperband import Hyperband
 from baselines.local_search import LocalSearch
+from baselines.nsga2 import NSGA2
 from baselines.ppo import PPOController
 from baselines.random_search import RandomSearch
 from baselines.rea import RegularizedEvolution
 from baselines.successive_halving import SuccessiveHalving
+from baselines.tpe import TPE
 
 #: Agent name -> class.
 AGENTS: dict[str, type[Agent[Any]]] = {RandomSearch.name: RandomSearch}
@@ -24,6 +27,7 @@ AGENTS.update(
         for a in (RegularizedEvolution, PPOController, SuccessiveHalving, Hyperband, LocalSearch)
     }
 )
+AGENTS.update({a.name: a for a in (TPE, NSGA2)})  # on Optuna: the extra [optuna]
 
 
 def make_agent(name: str, config: dict[str, Any] | None = None) -> Agent[Any]:
@@ -39,4 +43,4 @@ def make_agent(name: str, config: dict[str, Any] | None = None) -> Agent[Any]:
     return resolve_agent(name).make(config)
 
 
-__all__ = ["AGENTS", "Agent", "AgentConfig", "EnvFactory", "make_agent"]
+__all__ = ["AGENTS", "Agent", "AgentConfig", "AskTell", "EnvFactory", "make_agent"]
