@@ -24,13 +24,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from darwin_bench.validation import check_choice, check_positive_float, check_positive_int
+
+if TYPE_CHECKING:
+    from darwin_bench.architecture import Architecture
+    from darwin_bench.tasks.base import Task
 
 #: Budget kinds and what one unit of each is.
 BUDGET_KINDS: dict[str, str] = {
@@ -158,6 +162,16 @@ class BudgetMeter:
                 return i
             used += price or 0
         return len(prices)
+
+
+def architecture_train_flops(task: Task, architecture: Architecture) -> int:
+    """:func:`train_flops_per_sample` of ``architecture`` as ``task`` builds it (untrained, seed
+    0; the count does not depend on the weights) on ``task``'s example input."""
+    from darwin_bench.seeding import torch_determinism
+
+    with torch_determinism(0):
+        model = task.build(architecture)
+    return train_flops_per_sample(model, task.example_input(1))
 
 
 def train_flops_per_sample(model: nn.Module, example: torch.Tensor) -> int:

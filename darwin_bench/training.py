@@ -50,6 +50,7 @@ def train_supervised(
     seed: int,
     config: TrainConfig,
     schedule: Callable[[int, int], float] | None = None,
+    on_epoch: Callable[[int, float], None] | None = None,
 ) -> list[float]:
     """Train ``model`` on ``(x, y)`` with ``loss_fn``; return the mean loss of each epoch.
 
@@ -57,6 +58,11 @@ def train_supervised(
     ``seed``; the caller seeds torch's global generator (weights init, dropout) the same way,
     see :func:`darwin_bench.seeding.torch_determinism`. ``schedule(step, steps)``, when given,
     multiplies the learning rate before each step (e.g. :func:`cosine`).
+
+    Without a schedule nothing depends on ``epochs`` but the number of passes, so the first
+    ``e`` epochs of a longer run are exactly an ``e``-epoch run: ``on_epoch(epoch, mean_loss)``,
+    called after each epoch (1-based), may evaluate the model (in eval mode, without drawing
+    from torch's global generator) to record a learning curve; training resumes in train mode.
 
     Raises:
         TrainingDiverged: when a loss or the weights become NaN or infinite.
@@ -92,10 +98,20 @@ def train_supervised(
             optimizer.step()
             total += value * idx.numel()
         history.append(total / n)
+        if on_epoch is not None:
+            on_epoch(epoch + 1, history[-1])
+            model.train()
+    check_finite_weights(model)
+    return history
+
+
+def check_finite_weights(model: nn.Module) -> None:
+    """Raise :class:`TrainingDiverged` when a parameter of ``model`` is NaN or infinite."""
+    from darwin_bench.tasks.base import TrainingDiverged
+
     for p in model.parameters():
         if not torch.isfinite(p).all():
             raise TrainingDiverged("weights became non-finite during training")
-    return history
 
 
 def cosine(step: int, steps: int) -> float:
@@ -112,6 +128,7 @@ def train_classifier(
     seed: int,
     config: TrainConfig,
     schedule: Callable[[int, int], float] | None = None,
+    on_epoch: Callable[[int, float], None] | None = None,
 ) -> list[float]:
     """:func:`train_supervised` with cross-entropy on class labels."""
     return train_supervised(
@@ -123,6 +140,7 @@ def train_classifier(
         seed=seed,
         config=config,
         schedule=schedule,
+        on_epoch=on_epoch,
     )
 
 

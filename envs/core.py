@@ -12,12 +12,12 @@ import numpy as np
 from gymnasium import spaces
 
 from darwin_bench.architecture import Architecture
-from darwin_bench.budgets import BudgetMeter, BudgetState, check_budget, train_flops_per_sample
+from darwin_bench.budgets import BudgetMeter, BudgetState, architecture_train_flops, check_budget
 from darwin_bench.costs import CostConfig, LatencyConfig, cost_kind, cost_kinds, parse_cost
 from darwin_bench.evaluation import EvalRequest, Evaluation, Evaluator, SQLiteCache
 from darwin_bench.evaluation.executors import make_executor
 from darwin_bench.rewards import NEEDS_SCORE_RANGE, REWARDS, Reward, check_score_range
-from darwin_bench.seeding import derive_seed, torch_determinism
+from darwin_bench.seeding import derive_seed
 from darwin_bench.spaces import SearchSpace, make_space
 from darwin_bench.tasks import Task
 from darwin_bench.tasks.control import ControlTask
@@ -172,6 +172,7 @@ class SearchCore:
             )
         self._used_after: list[float] = []  # the run's spend after each evaluation
         self._train_flops: dict[str, int] = {}
+        self._kinds: dict[tuple[str, ...], dict[str, str]] = {}
         self.run_seed = 0
         #: How the env that owns this core starts a new run (said when the budget is spent).
         self.renew_hint = "reset() starts a new run"
@@ -272,10 +273,7 @@ class SearchCore:
         """Forward + backward FLOPs of one training sample of ``architecture`` (memoized)."""
         key = architecture.hash
         if key not in self._train_flops:
-            with torch_determinism(0):
-                model = self.task.build(architecture)
-            example = self.task.example_input(1)
-            self._train_flops[key] = train_flops_per_sample(model, example)
+            self._train_flops[key] = architecture_train_flops(self.task, architecture)
         return self._train_flops[key]
 
     def price_of(self, request: EvalRequest) -> float | None:
@@ -304,7 +302,7 @@ class SearchCore:
             ValueError: for an invalid genome or fidelity.
         """
         run_fidelity = self.task.check_fidelity({**self.fidelity, **dict(fidelity or {})})
-        return self.price_of(self.request_for(self.space.validate(genome), run_fidelity))
+        return self.price_of(self.request_for(self.validate(genome), run_fidelity))
 
     def budget_info(self) -> dict[str, Any]:
         """The budget state every reset and step ``info`` carries."""
@@ -314,6 +312,11 @@ class SearchCore:
             "budget_used": self.budget_used,
             "budget_exhausted": self.budget_exhausted,
         }
+
+    def validate(self, genome: Any) -> np.ndarray:
+        """A checked genome of the space (:meth:`SearchSpace.validate`; a hook for cores that
+        see the same genomes again and again)."""
+        return self.space.validate(genome)
 
     def candidate_seed(self, architecture_hash: str) -> int:
         """The training seed of an architecture in this run (independent of order and worker)."""
@@ -351,7 +354,7 @@ class SearchCore:
             RuntimeError: when the budget is spent, or (unless ``partial``) when it runs out
                 before the last genome.
         """
-        validated = [self.space.validate(g) for g in genomes]
+        validated = [self.validate(g) for g in genomes]
         run_fidelity = self.task.check_fidelity({**self.fidelity, **dict(fidelity or {})})
         requests = [self.request_for(genome, run_fidelity) for genome in validated]
         prices = [self.price_of(r) for r in requests]
@@ -420,11 +423,12 @@ class SearchCore:
     def info(self, evaluation: Evaluation) -> dict[str, Any]:
         """The ``info`` dict of a step that evaluated a network, as agents see it: validation
         metrics only, and ``evaluation`` is an :meth:`Evaluation.public` copy."""
+        public = evaluation.public()  # copies: nothing an agent holds is the logged record
         return {
-            "metrics": dict(evaluation.metrics),
-            "costs": dict(evaluation.costs),
-            "cost_kinds": cost_kinds(evaluation.costs),
-            "architecture": evaluation.architecture,
+            "metrics": public.metrics,
+            "costs": public.costs,
+            "cost_kinds": self._cost_kinds(evaluation.costs),
+            "architecture": public.architecture,
             "evaluation_id": evaluation.evaluation_id,
             "budget_used": self._used_after[evaluation.step]
             if evaluation.step is not None and evaluation.step < len(self._used_after)
@@ -438,8 +442,15 @@ class SearchCore:
             "objectives": dict(evaluation.objectives),
             "seed": evaluation.seed,
             "fidelity": dict(evaluation.fidelity),
-            "evaluation": evaluation.public(),
+            "evaluation": public,
         }
+
+    def _cost_kinds(self, costs: Mapping[str, float]) -> dict[str, str]:
+        """:func:`cost_kinds` of a set of cost names, memoized (every step asks)."""
+        names = tuple(costs)
+        if names not in self._kinds:
+            self._kinds[names] = cost_kinds(names)
+        return dict(self._kinds[names])
 
     def describe(self) -> dict[str, Any]:
         """Settings for run logs and ``darwin-bench list``."""

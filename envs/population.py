@@ -42,8 +42,11 @@ class PopulationEnv(VectorEnv, CoreHelpers):
 
     metadata: dict[str, Any] = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
 
+    #: The core class (tabular envs swap in one that answers from a table).
+    core_class: type[SearchCore] = SearchCore
+
     def __init__(self, num_envs: int = 8, **kwargs: Any) -> None:
-        self.core = SearchCore(**kwargs)
+        self.core = self.core_class(**kwargs)
         self.num_envs = int(num_envs)
         self.single_action_space = self.core.space.action_space
         self.single_observation_space = observation_box()

@@ -33,8 +33,11 @@ class ProposalEnv(CoreHelpers, gym.Env[np.ndarray, np.ndarray]):
 
     metadata: dict[str, Any] = {"render_modes": []}
 
+    #: The core class (tabular envs swap in one that answers from a table).
+    core_class: type[SearchCore] = SearchCore
+
     def __init__(self, **kwargs: Any) -> None:
-        self.core = SearchCore(**kwargs)
+        self.core = self.core_class(**kwargs)
         self.action_space = self.core.space.action_space
         self.observation_space = observation_box()
         self._best = 0.0

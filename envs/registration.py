@@ -22,6 +22,9 @@ class EnvEntry:
         description: one line for ``darwin-bench list``.
         test_kwargs: kwargs that make the env fast enough for the registry-parametrized tests
             (e.g. ``{"epochs": 1}``); merged over ``kwargs`` by the tests.
+        entry_point: the env class (``"module:Class"``) when not the form's default (e.g. a
+            tabular proposal env).
+        vector_entry_point: the population env class when not the form's default.
     """
 
     id: str
@@ -29,6 +32,8 @@ class EnvEntry:
     kwargs: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     test_kwargs: dict[str, Any] = field(default_factory=lambda: {"epochs": 2})
+    entry_point: str | None = None
+    vector_entry_point: str | None = None
 
 
 ENTRY_POINTS = {
@@ -189,8 +194,8 @@ def register_entry(entry: EnvEntry) -> None:
         del gym.registry[entry.id]
     gym.register(
         id=entry.id,
-        entry_point=ENTRY_POINTS[entry.form],
-        vector_entry_point=VECTOR_ENTRY_POINTS.get(entry.form),
+        entry_point=entry.entry_point or ENTRY_POINTS[entry.form],
+        vector_entry_point=entry.vector_entry_point or VECTOR_ENTRY_POINTS.get(entry.form),
         kwargs=dict(entry.kwargs),
     )
 

@@ -18,6 +18,18 @@ def digits_task():
     return make_task("digits")
 
 
+# --- tiny tables (tests/tiny_tables.py), built once per test process -------------------------
+
+
+@pytest.fixture(scope="session")
+def tiny_tables(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """``{"mlp": path, "cnn": path}`` of the tiny tables."""
+    from tiny_tables import build_tiny
+
+    folder = tmp_path_factory.mktemp("tables")
+    return {kind: build_tiny(kind, folder / f"tiny-{kind}.npz") for kind in ("mlp", "cnn")}
+
+
 # --- image datasets: generated stand-ins in the real formats (no network in tests) -----------
 
 

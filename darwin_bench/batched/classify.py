@@ -19,7 +19,7 @@ from darwin_bench.batched.trainer import DenseRun, train_dense
 from darwin_bench.seeding import torch_determinism
 
 if TYPE_CHECKING:
-    from darwin_bench.tasks.base import FitRequest, TaskResult
+    from darwin_bench.tasks.base import FitRequest, LearningCurve, TaskResult
     from darwin_bench.tasks.classification import ClassificationTask
 
 
@@ -96,3 +96,46 @@ def fit_batch(
         details = {"epochs": len(run.history), "trainer": "batched"}
         out.append(TaskResult(metrics, model, run.train_seconds, details, test))
     return out
+
+
+def learning_curves(
+    task: ClassificationTask,
+    architectures: Sequence[Architecture],
+    seeds: Sequence[int],
+    epochs: int,
+) -> list[LearningCurve]:
+    """What :func:`fit_batch` gives at every epoch count ``1..epochs``, from one batched run
+    evaluated after every epoch (entry ``e - 1`` of a curve is ``fit_batch`` at ``e`` epochs).
+
+    A curve's seconds are the network's share of the run's wall time (:class:`DenseRun`),
+    times ``e / epochs``.
+    """
+    from darwin_bench.tasks.base import LearningCurve
+
+    runs = train_classifiers(task, architectures, seeds, epochs=epochs, every_epoch=True)
+    curves = []
+    for architecture, seed, run in zip(architectures, seeds, runs):
+        curve = LearningCurve()
+        by_epoch = {int(r["epoch"]): r for r in run.evaluations}
+        for e in range(1, epochs + 1):
+            seconds = run.train_seconds * e / epochs
+            row = by_epoch.get(e)
+            if row is None or (run.error and e == epochs):
+                curve.add({}, {}, seconds, f"TrainingDiverged: {run.error}")
+            elif not math.isfinite(row["val_loss"]):
+                curve.add(
+                    {}, {}, seconds, f"TrainingDiverged: validation loss is {row['val_loss']}"
+                )
+            else:
+                metrics = {
+                    "accuracy": row["val_accuracy"],
+                    "val_loss": row["val_loss"],
+                    "train_loss": row["train_loss"],
+                }
+                test = {"test_accuracy": row["test_accuracy"], "test_loss": row["test_loss"]}
+                curve.add(metrics, test, seconds)
+        if not run.error:
+            with torch_determinism(seed, task.threads):
+                curve.model = load_weights(task.build(architecture), run.weights).eval()
+        curves.append(curve)
+    return curves

@@ -26,6 +26,7 @@ COMMANDS: list[str] = [
     "darwin_bench.cli.perf",
     "darwin_bench.cli.reproduce",
     "darwin_bench.cli.compare",
+    "darwin_bench.cli.table",
 ]
 
 

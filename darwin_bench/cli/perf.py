@@ -250,6 +250,37 @@ def _population_show(r: Report) -> None:
     )
 
 
+# ------------------------------------------------------------------------------- tabular
+def _tabular_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", default="darwin_bench/Digits-MLP-Tab-v0", help="tabular env")
+    parser.add_argument("--steps", type=int, default=50_000, help="steps per timed repeat")
+    parser.add_argument("--repeats", type=int, default=3, help="timed repeats")
+    parser.add_argument("--env-kwargs", default=None, help="extra env kwargs as a JSON object")
+
+
+def _tabular_run(args: argparse.Namespace) -> Report:
+    from darwin_bench.cli.common import json_dict
+    from darwin_bench.perf.tabular import tabular_steps
+    from darwin_bench.validation import check_positive_int
+
+    return tabular_steps(
+        args.env,
+        steps=check_positive_int("steps", args.steps),
+        repeats=check_positive_int("repeats", args.repeats),
+        env_kwargs=json_dict("--env-kwargs", args.env_kwargs),
+    )
+
+
+def _tabular_show(r: Report) -> None:
+    Console().print(
+        f"{r['env_id']}: {r['steps_per_second']:,.0f} steps/s wall, "
+        f"{r['steps_per_cpu_second']:,.0f} per CPU second (median of {r['repeats']} x "
+        f"{r['steps']:,} steps through gym.make: {', '.join(r['wrappers'])}); table "
+        f"{r['table_bytes']:,} bytes, loaded in {r['table_load_seconds']['cold']:.3f} s; "
+        f"load average {r['load_average']}"
+    )
+
+
 #: The ``perf`` subcommands, in the order ``--help`` lists them.
 SUBCOMMANDS: list[Subcommand] = [
     Subcommand(
@@ -286,6 +317,13 @@ SUBCOMMANDS: list[Subcommand] = [
         _population_arguments,
         _population_run,
         _population_show,
+    ),
+    Subcommand(
+        "tabular",
+        "env steps per second of a tabular env through gym.make, and its table's load time",
+        _tabular_arguments,
+        _tabular_run,
+        _tabular_show,
     ),
 ]
 

@@ -8,7 +8,6 @@ leaderboard keep the full record.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
@@ -68,7 +67,10 @@ class Evaluation:
 
     def public(self) -> Evaluation:
         """A deep copy without test metrics: what agents (env infos, listeners) get."""
-        return dataclasses.replace(Evaluation.from_dict(self.to_dict()), test_metrics={})
+        copy = object.__new__(Evaluation)
+        copy.__dict__.update(_copy_json(self.__dict__))
+        copy.test_metrics = {}
+        return copy
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serializable dict (inverse of :meth:`from_dict`)."""
@@ -88,3 +90,16 @@ class Evaluation:
         kwargs["metrics"] = metrics
         kwargs["test_metrics"] = {**legacy, **dict(kwargs.get("test_metrics") or {})}
         return cls(**kwargs)
+
+
+def _copy_json(value: Any) -> Any:
+    """A deep copy of a JSON-like value (dicts, lists, tuples, scalars); much faster than
+    ``copy.deepcopy`` for the small records of every env step."""
+    if isinstance(value, dict):
+        return {k: v if type(v) in _SCALARS else _copy_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [v if type(v) in _SCALARS else _copy_json(v) for v in value]
+    return value
+
+
+_SCALARS = frozenset({int, float, str, bool, type(None)})

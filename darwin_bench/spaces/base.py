@@ -187,6 +187,34 @@ class SearchSpace(ABC):
                     out.append(child)
         return out
 
+    def all_genomes(self, limit: int = 100_000) -> list[Genome]:
+        """Every distinct network of the space, as canonical genomes in a fixed order.
+
+        Walks the genes in order with :meth:`choice_mask` (the builder envs' masks), so genes
+        that do not matter are not multiplied out; networks reached twice are kept once.
+
+        Raises:
+            ValueError: when the space has more than ``limit`` genomes to walk (bound it first,
+                e.g. with ``max_layers`` or, on layered spaces, ``choices``).
+        """
+        out: dict[str, Genome] = {}
+        stack: list[list[int]] = [[]]
+        visited = 0
+        while stack:
+            prefix = stack.pop()
+            if len(prefix) == len(self.genes):
+                visited += 1
+                if visited > limit:
+                    raise ValueError(
+                        f"space {self.name!r} has more than {limit} genomes; bound it first"
+                    )
+                genome = self.canonical(np.asarray(prefix, dtype=np.int64))
+                out.setdefault(self.decode(genome).hash, genome)
+                continue
+            for choice in reversed(np.flatnonzero(self.choice_mask(prefix)).tolist()):
+                stack.append([*prefix, choice])
+        return list(out.values())
+
     # ---------------------------------------------------------- builder support
     def completion(self, prefix: Sequence[int]) -> Genome:
         """Complete a prefix with choice 0 for every remaining gene."""

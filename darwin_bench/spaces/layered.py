@@ -7,7 +7,7 @@ matters only when ``i < depth``; inactive slots are zero in the canonical genome
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -31,6 +31,10 @@ class LayeredSpace(SearchSpace):
         num_outputs: size of the output layer.
         max_layers: the longest layer list.
         min_layers: the shortest layer list.
+        choices: a bounded sub-space: gene name (a slot gene such as ``"width"`` or a global
+            gene such as ``"dropout"``) -> the subset of its choices to keep, e.g.
+            ``{"width": [16, 64], "activation": ["relu"]}``. Genomes index the kept choices
+            (in the gene's own order); architectures are those of the full space.
     """
 
     slot_genes: tuple[Gene, ...] = ()
@@ -43,6 +47,7 @@ class LayeredSpace(SearchSpace):
         *,
         max_layers: int = 4,
         min_layers: int = 1,
+        choices: Mapping[str, Sequence[Any]] | None = None,
     ) -> None:
         super().__init__(input_shape, num_outputs)
         if not 1 <= min_layers <= max_layers:
@@ -52,6 +57,37 @@ class LayeredSpace(SearchSpace):
             )
         self.max_layers = int(max_layers)
         self.min_layers = int(min_layers)
+        if choices:
+            self.slot_genes, self.global_genes = self._restrict(dict(choices))
+
+    def _restrict(
+        self, choices: dict[str, Sequence[Any]]
+    ) -> tuple[tuple[Gene, ...], tuple[Gene, ...]]:
+        """The slot and global genes with only ``choices`` kept (see the class docstring).
+
+        Raises:
+            ValueError: for an unknown gene name, or a value that is not one of the gene's.
+        """
+        genes = {g.name: g for g in (*self.slot_genes, *self.global_genes)}
+        unknown = sorted(set(choices) - set(genes))
+        if unknown:
+            raise ValueError(f"choices: unknown gene(s) {unknown}; allowed: {sorted(genes)}")
+        kept: dict[str, Gene] = {}
+        for name, values in choices.items():
+            gene = genes[name]
+            if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+                raise ValueError(f"choices[{name!r}] must be a non-empty list; got {values!r}")
+            stray = [v for v in values if v not in gene.choices]
+            if stray:
+                raise ValueError(
+                    f"choices[{name!r}]: {stray} not among the gene's choices {list(gene.choices)}"
+                )
+            subset = tuple(c for c in gene.choices if c in values)
+            kept[name] = Gene(gene.name, subset, gene.ordered)
+        return (
+            tuple(kept.get(g.name, g) for g in self.slot_genes),
+            tuple(kept.get(g.name, g) for g in self.global_genes),
+        )
 
     # --------------------------------------------------------------- subclasses
     @abstractmethod

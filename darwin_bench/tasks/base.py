@@ -76,6 +76,42 @@ class TaskResult:
             raise ValueError(f"test_metrics keys must start with {TEST_PREFIX!r}; got {misnamed}")
 
 
+@dataclass
+class LearningCurve:
+    """What :meth:`Task.learning_curve` returns: what :meth:`Task.fit` would give at every
+    epoch count ``e = 1..E`` (entry ``e - 1``), from one training run of ``E`` epochs.
+
+    Attributes:
+        metrics: per epoch, ``fit(epochs=e).metrics`` (empty for a failed epoch).
+        test_metrics: per epoch, ``fit(epochs=e).test_metrics`` (empty for a failed epoch).
+        seconds: per epoch, the ``train_seconds`` a fit of ``e`` epochs reports (building,
+            ``e`` epochs of training and one evaluation; the other epochs' evaluations are
+            not counted); for a failed epoch, the time until it failed.
+        failures: epoch -> why a fit of that many epochs raises (``"Type: message"``).
+        model: the network after the last epoch (costs are measured on it).
+    """
+
+    metrics: list[dict[str, float]] = field(default_factory=list)
+    test_metrics: list[dict[str, float]] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    failures: dict[int, str] = field(default_factory=dict)
+    model: nn.Module | None = None
+
+    def add(
+        self,
+        metrics: Mapping[str, float],
+        test_metrics: Mapping[str, float],
+        seconds: float,
+        failure: str | None = None,
+    ) -> None:
+        """Append the next epoch's entry."""
+        self.metrics.append(dict(metrics))
+        self.test_metrics.append(dict(test_metrics))
+        self.seconds.append(float(seconds))
+        if failure is not None:
+            self.failures[len(self.metrics)] = failure
+
+
 class Task(ABC):
     """A standardized learning problem that scores architectures.
 
@@ -229,6 +265,28 @@ class Task(ABC):
                 f"task {self.name!r} has a lower-is-better metric: it must define worst_score"
             )
         return 0.0
+
+    def learning_curve(
+        self, architecture: Architecture, *, seed: int, epochs: int
+    ) -> LearningCurve:
+        """Train ``architecture`` once for ``epochs`` epochs and return what :meth:`fit` would
+        give after each epoch (tabular benchmarks store it, so every fidelity is a lookup).
+
+        Raises:
+            NotImplementedError: for a task that cannot (the default).
+        """
+        raise NotImplementedError(
+            f"task {self.name!r} cannot record learning curves (Task.learning_curve); a table "
+            "needs them"
+        )
+
+    def learning_curves(
+        self, requests: Sequence[tuple[Architecture, int]], epochs: int
+    ) -> list[LearningCurve]:
+        """:meth:`learning_curve` of several ``(architecture, seed)`` requests, trained the way
+        the evaluator would train them (tasks that batch :meth:`fit_batch` batch this too).
+        The default trains them one by one."""
+        return [self.learning_curve(a, seed=s, epochs=epochs) for a, s in requests]
 
     def training_samples(self, fidelity: Mapping[str, int]) -> int | None:
         """How many samples training at ``fidelity`` processes (epochs x training-set size),

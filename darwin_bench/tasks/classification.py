@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -13,9 +14,20 @@ from torch import nn
 from darwin_bench.architecture import Architecture
 from darwin_bench.hashing import data_hash
 from darwin_bench.models import build_model
-from darwin_bench.seeding import SPLIT_SEED
-from darwin_bench.tasks.base import FitRequest, Task, TaskResult, TrainingDiverged
-from darwin_bench.training import TrainConfig, evaluate_classifier, train_classifier
+from darwin_bench.seeding import SPLIT_SEED, torch_determinism
+from darwin_bench.tasks.base import (
+    FitRequest,
+    LearningCurve,
+    Task,
+    TaskResult,
+    TrainingDiverged,
+)
+from darwin_bench.training import (
+    TrainConfig,
+    check_finite_weights,
+    evaluate_classifier,
+    train_classifier,
+)
 
 Split = tuple[np.ndarray, np.ndarray]
 
@@ -163,6 +175,75 @@ class ClassificationTask(Task):
         if any(self.batch_key(a, f) is None for a, _, f in requests):
             return super().fit_batch(requests)
         return classify.fit_batch(self, requests)
+
+    def learning_curves(
+        self, requests: Sequence[tuple[Architecture, int]], epochs: int
+    ) -> list[LearningCurve]:
+        """Plain dense stacks through the batched trainer together (as :meth:`fit_batch` trains
+        them: :func:`darwin_bench.batched.classify.learning_curves`), others one by one."""
+        from darwin_bench.batched import classify
+
+        fidelity = {"epochs": epochs}
+        batched = [
+            i for i, (a, _) in enumerate(requests) if self.batch_key(a, fidelity) is not None
+        ]
+        curves: dict[int, LearningCurve] = {}
+        if batched:
+            archs, seeds = [requests[i][0] for i in batched], [requests[i][1] for i in batched]
+            curves.update(zip(batched, classify.learning_curves(self, archs, seeds, epochs)))
+        for i, (architecture, seed) in enumerate(requests):
+            if i not in curves:
+                curves[i] = self.learning_curve(architecture, seed=seed, epochs=epochs)
+        return [curves[i] for i in range(len(requests))]
+
+    def learning_curve(
+        self, architecture: Architecture, *, seed: int, epochs: int
+    ) -> LearningCurve:
+        """:meth:`_fit`'s training run for ``epochs`` epochs, evaluated after every epoch: entry
+        ``e - 1`` is exactly :meth:`fit` at ``e`` epochs (the trainer has no schedule, so its
+        first ``e`` epochs are an ``e``-epoch run, and evaluating does not touch the training
+        state). A subclass with its own training body has no curves (NotImplementedError)."""
+        if type(self)._fit is not ClassificationTask._fit:
+            return super().learning_curve(architecture, seed=seed, epochs=epochs)
+        fidelity = self.check_fidelity({"epochs": epochs})
+        self.prepare()
+        curve = LearningCurve()
+        history: list[float] = []
+        start = time.perf_counter()
+        evaluating = 0.0  # seconds spent on the other epochs' evaluations (not in a fit)
+        with torch_determinism(seed, self.threads):
+            x, y = self.training_data(fidelity)
+            model = self.build(architecture)
+
+            def record(epoch: int, loss: float) -> None:
+                nonlocal evaluating
+                began = time.perf_counter()
+                history.append(loss)
+                try:
+                    check_finite_weights(model)
+                    metrics, test_metrics = classification_metrics(
+                        model,
+                        history,
+                        (self.x_val, self.y_val),
+                        (self.x_test, self.y_test),
+                        self.score_split,
+                    )
+                    curve.add(metrics, test_metrics, time.perf_counter() - start - evaluating)
+                except TrainingDiverged as exc:
+                    seconds = time.perf_counter() - start - evaluating
+                    curve.add({}, {}, seconds, f"{type(exc).__name__}: {exc}")
+                evaluating += time.perf_counter() - began
+
+            try:
+                train_classifier(
+                    model, x, y, epochs=epochs, seed=seed, config=self.train_config, on_epoch=record
+                )
+            except TrainingDiverged as exc:  # a non-finite loss: every longer fit fails here
+                reason = f"{type(exc).__name__}: {exc}"
+                while len(curve.metrics) < epochs:
+                    curve.add({}, {}, time.perf_counter() - start - evaluating, reason)
+        curve.model = model
+        return curve
 
     def training_data(self, fidelity: Mapping[str, int]) -> tuple[torch.Tensor, torch.Tensor]:
         """The training examples used at ``fidelity`` (here: all of them)."""

@@ -117,3 +117,47 @@ def test_cnn_pooling_never_shrinks_below_one_pixel() -> None:
 def test_unknown_space_lists_known() -> None:
     with pytest.raises(ValueError, match="space must be one of .*'mlp'"):
         make_space("transformer", (64,), 10)
+
+
+def test_choices_bound_a_space_without_changing_its_networks() -> None:
+    from darwin_bench.spaces import make_space
+
+    full = make_space("mlp", (64,), 10, max_layers=2)
+    sub = make_space("mlp", (64,), 10, max_layers=2, choices={"width": [64, 16], "dropout": [0.2]})
+    assert [g.choices for g in sub.genes if g.name.startswith("width")] == [(16, 64)] * 2
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        architecture = sub.decode(sub.sample(rng))
+        assert full.encode(architecture) is not None  # a network of the full space
+        assert {la.get("units") for la in architecture.layers} <= {16, 64, 10, None}
+
+
+@pytest.mark.parametrize(
+    ("choices", "message"),
+    [
+        ({"widths": [16]}, r"choices: unknown gene\(s\) \['widths'\]; allowed"),
+        ({"width": [17]}, r"choices\['width'\]: \[17\] not among the gene's choices"),
+        ({"width": []}, r"choices\['width'\] must be a non-empty list"),
+        ({"activation": "relu"}, r"choices\['activation'\] must be a non-empty list"),
+    ],
+)
+def test_bad_choices_name_the_gene(choices: dict, message: str) -> None:
+    from darwin_bench.spaces import make_space
+
+    with pytest.raises(ValueError, match=message):
+        make_space("mlp", (64,), 10, choices=choices)
+
+
+def test_all_genomes_enumerates_each_network_once() -> None:
+    from darwin_bench.spaces import make_space
+
+    space = make_space(
+        "mlp", (64,), 10, max_layers=2, choices={"width": [16, 32], "activation": ["relu"]}
+    )
+    genomes = space.all_genomes()
+    # depth 1: 2 widths; depth 2: 2 x 2; each with 4 dropouts.
+    assert len(genomes) == (2 + 4) * 4
+    assert len({space.decode(g).hash for g in genomes}) == len(genomes)
+    assert all(np.array_equal(space.canonical(g), g) for g in genomes)
+    with pytest.raises(ValueError, match="more than 10 genomes"):
+        space.all_genomes(limit=10)
