@@ -45,7 +45,7 @@ class NSGA2Config(AgentConfig):
     crossover_prob: float = 0.9
     swapping_prob: float = 0.5
     mutation_prob: float | None = None
-    max_repeats: int = 50
+    max_repeats: int = 10
 
     def __post_init__(self) -> None:
         if check_positive_int("population_size", self.population_size) < 2:

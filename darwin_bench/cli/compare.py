@@ -140,7 +140,7 @@ def main(args: argparse.Namespace) -> int:
 
     console = Console(stderr=args.json)
     if not console.is_terminal:  # files and pipes: wide enough for the tables
-        console = Console(stderr=args.json, width=max(console.width, 150))
+        console = Console(stderr=args.json, width=max(console.width, 220))
     args.env = resolve_env(args.env)  # loads a plug-in named as PLUGIN:ID first
     agents = parse_agents(args.agents)
     seeds = check_positive_int(
