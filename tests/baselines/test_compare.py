@@ -175,5 +175,10 @@ def test_agent_config_for_an_agent_not_compared(tmp_path: Path) -> None:
         )
 
 
-def test_default_seeds_are_5_live() -> None:
+def test_default_seeds_are_10_on_tabular_tracks_and_5_live(monkeypatch) -> None:
+    from envs.registration import ENVS, EnvEntry
+
     assert default_seeds(ENV) == 5
+    tabular = EnvEntry("darwin_bench/Scratch-MLP-Tab-v0", "proposal", {"table": "scratch"})
+    monkeypatch.setattr("envs.registration.ENVS", [*ENVS, tabular])
+    assert default_seeds(tabular.id) == 10
