@@ -30,6 +30,9 @@ one genome.
   again, and :attr:`Outcome.cached` is True.
 - :meth:`AskTell.suggest` and :meth:`AskTell.genome` spend nothing; neither does a suggestion
   that is infeasible (``suggest`` returns ``None``: tell the optimizer it failed).
+- ``evaluate(genome, again=True)`` steps the env even for a genome already evaluated, and so
+  spends budget (for a space smaller than the budget: once every network has been evaluated,
+  only repeats are left, and only spending ends the run).
 
 The run ends when the env truncates it (:attr:`AskTell.done`); evaluating a new genome after
 that raises. :meth:`AskTell.reset` starts a new run with an empty cache.
@@ -170,8 +173,15 @@ class AskTell:
         full = {**self.helpers.fidelity, **dict(fidelity or {})}
         return genome.astype(np.int64).tobytes(), tuple(sorted(full.items()))
 
-    def evaluate(self, genome: np.ndarray, fidelity: Mapping[str, int] | None = None) -> Outcome:
-        """Evaluate ``genome`` (at ``fidelity``, default the env's) or answer from the cache.
+    def evaluate(
+        self,
+        genome: np.ndarray,
+        fidelity: Mapping[str, int] | None = None,
+        *,
+        again: bool = False,
+    ) -> Outcome:
+        """Evaluate ``genome`` (at ``fidelity``, default the env's) or answer from the cache
+        (``again=True``: step the env anyway, spending budget).
 
         Raises:
             ValueError: for an invalid genome or fidelity.
@@ -179,7 +189,7 @@ class AskTell:
         """
         canonical = self.space.canonical(genome)
         key = self._key(canonical, fidelity)
-        if key in self._cache:
+        if key in self._cache and not again:
             return replace(self._cache[key], cached=True)
         if self._done:
             raise RuntimeError("the run's budget is spent (adapter.done); reset() starts a new run")

@@ -8,8 +8,10 @@ truncates the run.
 
 Repeats: a sampler that keeps proposing networks already evaluated would loop without
 spending budget. After ``max_repeats`` answers from the cache in a row, the next trial is a
-random network not evaluated yet (``study.enqueue_trial``), so the run always ends. How often
-that happened is in ``OptunaRun.escapes``.
+random network not evaluated yet (``study.enqueue_trial``). When none is left (a space smaller
+than the budget, every network evaluated), repeats are evaluated again by the env from then
+on (``AskTell.evaluate(..., again=True)``), spending budget, so the run always ends. How often
+each happened is in ``OptunaRun``.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class OptunaRun:
     repeats: int = 0
     infeasible: int = 0
     escapes: int = 0
+    exhausted: bool = False
 
 
 def _unseen(adapter: AskTell, rng: np.random.Generator) -> np.ndarray | None:
@@ -83,11 +86,12 @@ def optimize(
     run = OptunaRun()
     in_a_row = 0
     while not adapter.done:
-        if in_a_row >= max_repeats:
+        if in_a_row >= max_repeats and not run.exhausted:
             genome = _unseen(adapter, rng)
             if genome is not None:
                 study.enqueue_trial(adapter.params(genome))
                 run.escapes += 1
+            run.exhausted = genome is None
             in_a_row = 0
         trial = study.ask()
         genome = suggest(adapter, trial)
@@ -95,7 +99,7 @@ def optimize(
             run.infeasible += 1
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
             continue
-        outcome = adapter.evaluate(genome)
+        outcome = adapter.evaluate(genome, again=run.exhausted)
         in_a_row = in_a_row + 1 if outcome.cached else 0
         run.repeats += int(outcome.cached)
         run.evaluated += int(not outcome.cached)

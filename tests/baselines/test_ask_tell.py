@@ -53,6 +53,9 @@ def test_repeats_are_answered_from_the_cache_without_spending() -> None:
     assert not adapter.evaluate(genome, fidelity={"epochs": 2}).cached
     assert helpers(env, "proposal").fidelity == {"epochs": 1}  # restored
     assert helpers(env).budget_left == 1
+    # again=True steps the env anyway (a space smaller than the budget): it spends.
+    forced = adapter.evaluate(genome, again=True)
+    assert not forced.cached and forced.reward == first.reward and helpers(env).budget_left == 0
     env.close()
 
 
