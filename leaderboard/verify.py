@@ -30,6 +30,7 @@ name is the same submission).
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import tempfile
 import time
@@ -96,7 +97,9 @@ def parse_runs(submission: Submission, report: Report) -> list[Run]:
                 record = read_runlog(path)
             except ValueError as exc:
                 message = str(exc).replace(str(path), run.name)
-                report.reject(Rejection("schema", message, run.name))
+                found = re.match(rf"{re.escape(run.name)}:(\d+): ", message)
+                line = int(found.group(1)) if found else None
+                report.reject(Rejection("schema", message, run.name, line))
                 continue
             if record.header.get("format") != RUNLOG_FORMAT:
                 report.reject(

@@ -1,0 +1,51 @@
+"""Fixtures of the leaderboard tests: a tiny live track and untouched submissions on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from leaderboard.submission import Submission, load_submission
+from leaderboard.tracks import Track
+
+#: A live track small enough for tests: 1 epoch per network, 4 evaluations per run.
+TINY_LIVE = Track(
+    name="tiny-live",
+    env_id="darwin_bench/Digits-MLP-v0",
+    kind="live",
+    description="test track",
+    env_kwargs={"epochs": 1, "measure_latency": False},
+    budget=4,
+    min_seeds=5,
+    retrain={"sample": 1, "atol": 0.02, "rtol": 0.05},
+)
+
+
+def run_track(track: Track, agent: str, out: Path, seeds: int) -> Path:
+    """Run ``agent`` on ``track`` for seeds ``0..seeds-1``; the folder of its run logs."""
+    from baselines.runner import run_agent
+
+    kwargs = track.run_kwargs()
+    budget = kwargs.pop("budget")
+    for seed in range(seeds):
+        run_agent(agent, track.env_id, budget=budget, seed=seed, out_dir=out, env_kwargs=kwargs)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_live() -> Track:
+    return TINY_LIVE
+
+
+@pytest.fixture(scope="session")
+def live_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Folders of run logs of ``random`` and ``rea`` on the tiny live track (5 seeds each)."""
+    root = tmp_path_factory.mktemp("live-runs")
+    return {agent: run_track(TINY_LIVE, agent, root / agent, 5) for agent in ("random", "rea")}
+
+
+@pytest.fixture(scope="session")
+def live_submission(live_runs: dict[str, Path]) -> Submission:
+    """The untouched submission of ``random`` on the tiny live track."""
+    return load_submission([live_runs["random"]], track="tiny-live")
