@@ -262,6 +262,7 @@ def verify(
     retrain: bool = True,
     replay: bool = True,
     sample_seed: int | None = None,
+    known: Callable[[str], int | None] | None = None,
 ) -> Verification:
     """Verify ``submission`` on ``track`` (default: the packaged track it names).
 
@@ -271,6 +272,8 @@ def verify(
         retrain: live tracks: retrain the sample (``False`` records the step as skipped).
         replay: run the replay audit when the agent's code is at hand (it executes that code).
         sample_seed: seed of the retrain sample (default: fresh randomness, recorded).
+        known: the entry already holding results of a content hash (a store's ``find``):
+            a duplicate is refused before anything is re-run.
 
     Raises:
         ValueError: for an unknown track name.
@@ -285,6 +288,8 @@ def verify(
     verification = Verification(report, runs)
     if not steps.failed:
         verification.content_hash = content_hash(track.name, runs)
+        if known is not None:
+            steps.run("duplicate", lambda: _duplicate(verification, known))
     env = make_env(track) if not steps.failed else None
     try:
         problem = env.unwrapped.core.describe() if env is not None else {}
@@ -306,6 +311,20 @@ def verify(
         if env is not None:
             env.close()
     return verification
+
+
+def _duplicate(
+    verification: Verification, known: Callable[[str], int | None]
+) -> tuple[list[Rejection], str]:
+    assert verification.content_hash is not None
+    entry = known(verification.content_hash)
+    if entry is None:
+        return [], "new results"
+    message = (
+        f"the same results (every seed's evaluations) are already entry #{entry}: a "
+        "submission is refused when its content hash is on the board"
+    )
+    return [Rejection("duplicate", message, field="content_hash")], ""
 
 
 def _check_track(submission: Submission, track: Track) -> list[Rejection]:
