@@ -55,3 +55,11 @@ def run_header(env: AnyEnv) -> dict[str, Any]:
 def task_of(env: AnyEnv) -> Task:
     """The env's task (reports and reproductions read reference networks' test metrics)."""
     return _core(env).task
+
+
+def search_core(env: AnyEnv) -> SearchCore:
+    """The env's :class:`~envs.core.SearchCore` itself, for framework code that re-executes
+    the env's side of a logged run (the leaderboard's verifier evaluates logged genomes with
+    it and puts an evaluator that answers from the log in place of the one that trains).
+    Never hand it to an agent."""
+    return _core(env)

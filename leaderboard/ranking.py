@@ -78,7 +78,7 @@ def test_metric_name(record: RunRecord) -> str:
 def score_run(record: RunRecord, track: Track) -> RunScores:
     """The numbers of one verified run (see the module docstring)."""
     summary = summarize_run(record)
-    test = getattr(summary, "test_metric", getattr(summary, "test_accuracy", None))
+    test = summary.test_metric
     cost = (
         track.hypervolume.cost if track.hypervolume else record.header["problem"]["reward"]["cost"]
     )

@@ -29,6 +29,8 @@ import numpy as np
 from darwin_bench.architecture import Architecture
 from darwin_bench.evaluation import EvalRequest, Evaluation, Evaluator
 from darwin_bench.runlog import RunRecord, summarize
+from envs import framework
+from envs.core import SearchCore
 from leaderboard.report import Rejection
 
 #: Fields compared after the network's identity, in this order (the first difference is the
@@ -192,7 +194,7 @@ def recompute_run(
             evaluator (which would train).
         source: what the measurements are compared with, for messages.
     """
-    core = env.unwrapped.core
+    core = framework.search_core(env)
     base: Evaluator = core.evaluator
     seed = int(record.header.get("seed", 0))
     env.reset(seed=seed)
@@ -236,7 +238,7 @@ def _repeats(first: Evaluation, line: int, logged: Evaluation) -> Rejection | No
 
 
 def _check_line(
-    core: Any, base: Evaluator, logged: Evaluation, run_seed: int, source: str
+    core: SearchCore, base: Evaluator, logged: Evaluation, run_seed: int, source: str
 ) -> Evaluation | Rejection:
     if core.budget_exhausted:
         return Rejection(
@@ -260,7 +262,7 @@ def _check_line(
 
 
 def _check_end(
-    core: Any, record: RunRecord, evaluations: list[Evaluation], run: str
+    core: SearchCore, record: RunRecord, evaluations: list[Evaluation], run: str
 ) -> list[Rejection]:
     """The run spent its budget and its footer is the summary of its evaluations."""
     footer = record.footer or {}

@@ -24,6 +24,7 @@ from typing import Any
 
 from darwin_bench.evaluation import EvalRequest, Evaluation, Evaluator
 from darwin_bench.runlog import RunRecord
+from envs import framework
 from leaderboard.report import Rejection
 from leaderboard.submission import File
 
@@ -115,7 +116,7 @@ def _factory(env_id: str, kwargs: dict[str, Any], state: ReplayState) -> Any:
         """Makes the run's envs with the replaying evaluator in place of the training one."""
 
         def _attach(self, env: Any) -> None:
-            core = env.unwrapped.core
+            core = framework.search_core(env)
             core.evaluator = ReplayEvaluator(core.evaluator, state)
 
     return ReplayFactory(env_id, kwargs, [])
@@ -171,32 +172,46 @@ class AgentCode:
 
 
 def agent_code(header: dict[str, Any], source: File | None, workdir: Path) -> AgentCode:
-    """The agent a run log was made with, built with the logged config: a built-in agent, or
-    the class the logged ``agent_source`` names in the submitted source file (whose SHA-256
-    must be the one the log recorded).
+    """The agent a run log was made with, built with the logged config: the class its
+    ``agent_source`` names, from the submitted source file (whose SHA-256 must be the one the
+    log recorded) or, for a built-in agent, from this installation. Nothing named only by a
+    path or module in the log is imported: a user's agent is replayed from the source the
+    submission carries.
 
     Raises:
-        ValueError: when the submitted source is not the code the runs recorded, or cannot be
-            loaded.
+        ValueError: when the submitted source is not the code the runs recorded, cannot be
+            loaded, or the log's agent is not what its source says.
     """
-    from baselines import AGENTS, make_agent
+    from baselines import AGENTS
+    from baselines.loading import resolve_agent
 
     logged = header.get("agent_source") or {}
-    name = str(header.get("agent"))
     config = header.get("agent_config") or {}
-    if source is None:
-        if logged.get("kind", "builtin") == "builtin" and name in AGENTS:
-            return AgentCode(make_agent(name, config), f"built-in agent {name!r}")
+    if source is not None:
+        spec = _from_source(logged, source, workdir)
+        detail = f"{spec.name} from source {source.name}"
+    elif logged.get("kind") == "builtin" and logged.get("spec") in AGENTS:
+        spec = resolve_agent(str(logged["spec"]))
+        detail = f"built-in agent {spec.name!r}"
+    else:
         return AgentCode(None, "no source given: the agent's proposals cannot be replayed")
-    return AgentCode(_from_source(logged, source, workdir, config), f"source {source.name}")
+    if spec.name != header.get("agent"):
+        raise ValueError(
+            f"header.agent: logged {header.get('agent')!r}, but its recorded source is agent "
+            f"{spec.name!r}"
+        )
+    return AgentCode(spec.make(config), detail)
 
 
-def _from_source(logged: dict[str, Any], source: File, workdir: Path, config: dict) -> Any:
-    from baselines.loading import resolve_agent  # the agent contract (issue 9)
+def _from_source(logged: dict[str, Any], source: File, workdir: Path) -> Any:
+    from baselines.loading import resolve_agent
 
     cls = logged.get("class")
-    if not cls:
-        raise ValueError("header.agent_source: the runs do not record the agent's class")
+    if not cls or logged.get("kind") == "builtin":
+        raise ValueError(
+            "header.agent_source: the runs do not record a user agent's class (a source file "
+            "replays the agent that made the runs: run them with --agent FILE.py:Class)"
+        )
     path = workdir / source.name
     path.write_text(source.text, encoding="utf-8")
     spec = resolve_agent(f"{path}:{cls}")
@@ -205,7 +220,7 @@ def _from_source(logged: dict[str, Any], source: File, workdir: Path, config: di
             f"source {source.name} is not the code the runs were made with: its SHA-256 is "
             f"{spec.source.get('sha256')}, the runs recorded {logged.get('sha256')}"
         )
-    return spec.make(config)
+    return spec
 
 
 def replay_runs(

@@ -47,6 +47,7 @@ from packaging.version import InvalidVersion, Version
 from darwin_bench.hashing import data_hash
 from darwin_bench.runlog import FORMAT as RUNLOG_FORMAT
 from darwin_bench.runlog import RunRecord, read_runlog
+from envs import framework
 from leaderboard.recompute import first_difference, recompute_run
 from leaderboard.replay import replay_runs
 from leaderboard.report import Rejection, Report
@@ -143,19 +144,19 @@ def _version_ok(version: Any, spec: str) -> bool:
 
 
 def check_header(
-    name: str, header: dict[str, Any], track: Track, submission: Submission, problem: dict
+    name: str, header: dict[str, Any], track: Track, submission: Submission, own: dict
 ) -> list[Rejection]:
     """Every way a run's header can say it was not made on ``track`` by the submitted agent.
 
-    ``problem`` is the track env's own description (``core.describe()``)."""
+    ``own`` is the track env's own header fields (:func:`envs.framework.run_header`: data hash,
+    problem description, metric, reproducibility)."""
     expected: list[tuple[str, Any, Any]] = [
         ("env_id", header.get("env_id"), track.env_id),
         ("env_kwargs", _run_kwargs(header), track.run_kwargs()),
         ("budget_kind", header.get("budget_kind"), track.budget_kind),
         ("budget", header.get("budget"), track.run_kwargs()["budget"]),
         ("reproducible", header.get("reproducible"), True),
-        ("data_hash", header.get("data_hash"), problem["task"].get("data_hash")),
-        ("problem", header.get("problem"), problem),
+        *((key, header.get(key), value) for key, value in own.items() if key != "reproducible"),
         ("agent_config", header.get("agent_config") or {}, submission.agent.config),
     ]
     out = []
@@ -292,7 +293,7 @@ def verify(
             steps.run("duplicate", lambda: _duplicate(verification, known))
     env = make_env(track) if not steps.failed else None
     try:
-        problem = env.unwrapped.core.describe() if env is not None else {}
+        problem = framework.run_header(env) if env is not None else {}
         steps.run("header", lambda: (_headers(runs, track, submission, problem), ""))
         steps.run("seeds", lambda: (check_seeds(runs, track), f"seeds 0..{len(runs) - 1}"))
         steps.run("evaluations", lambda: _evaluations(env, runs, track, report))
@@ -366,7 +367,7 @@ def _retrain(
     env: Any, runs: list[Run], track: Track, report: Report, seed: int
 ) -> tuple[list, str]:
     assert track.retrain is not None
-    evaluator = env.unwrapped.core.evaluator
+    evaluator = framework.search_core(env).evaluator
     result = retrain_runs(runs, evaluator, track.retrain, np.random.default_rng(seed))
     report.facts.update(result.facts(), retrain_seed=seed)
     deviations = ", ".join(f"{k} {v:.2g}" for k, v in sorted(result.deviation.items()))
