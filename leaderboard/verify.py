@@ -233,6 +233,10 @@ def make_env(track: Track) -> Any:
     return gym.make(track.env_id, **track.run_kwargs())
 
 
+class Skipped(Exception):
+    """A verification step that does not apply (its message says why)."""
+
+
 class _Steps:
     """Runs verification steps in order, timing each, until one rejects."""
 
@@ -245,7 +249,11 @@ class _Steps:
             self.report.add(name, "skipped", "an earlier check failed")
             return
         start = time.perf_counter()
-        rejections, detail = step()
+        try:
+            rejections, detail = step()
+        except Skipped as skipped:
+            self.report.add(name, "skipped", str(skipped), time.perf_counter() - start)
+            return
         seconds = time.perf_counter() - start
         for rejection in rejections:
             self.report.reject(rejection)
@@ -387,8 +395,8 @@ def _replay(
         runs, track.env_id, track.run_kwargs(), submission.source
     )
     report.facts["replayed_proposals"] = proposals
-    if not detail and not rejections:
-        return [], "skipped"
+    if not proposals and not rejections:
+        raise Skipped(detail)
     return rejections, f"{detail}: {proposals} proposals replayed, nothing trained"
 
 

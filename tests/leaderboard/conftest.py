@@ -49,3 +49,48 @@ def live_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def live_submission(live_runs: dict[str, Path]) -> Submission:
     """The untouched submission of ``random`` on the tiny live track."""
     return load_submission([live_runs["random"]], track="tiny-live")
+
+
+@pytest.fixture(scope="session")
+def tiny_tab(tiny_tables: dict):
+    """A tabular track over the tiny MLP table (4 networks, 3 epochs, 2 seeds), registered as a
+    test env for the session: 6 evaluations per run, 10 seeds."""
+    import gymnasium as gym
+    from tiny_tables import tabular_kwargs
+
+    from envs.registration import ENVS, EnvEntry, register_entry
+
+    entry = EnvEntry(
+        "darwin_bench/TinyBoard-MLP-Tab-v0",
+        "proposal",
+        tabular_kwargs("mlp", tiny_tables["mlp"]),
+        "test env of the leaderboard tests",
+        entry_point="envs.tabular:TabularEnv",
+        vector_entry_point="envs.tabular:TabularPopulationEnv",
+    )
+    ENVS.append(entry)
+    register_entry(entry)
+    yield Track(
+        name="tiny-tab",
+        env_id=entry.id,
+        kind="tabular",
+        description="test track",
+        budget=6,
+        min_seeds=10,
+        hypervolume={"cost": "flops", "score_ref": 0.0, "score_best": 1.0, "cost_ref": 5000.0},
+    )
+    ENVS.remove(entry)
+    del gym.registry[entry.id]
+
+
+@pytest.fixture(scope="session")
+def tab_runs(tiny_tab: Track, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Folders of run logs of ``random`` and ``rea`` on the tiny tabular track (10 seeds)."""
+    root = tmp_path_factory.mktemp("tab-runs")
+    return {agent: run_track(tiny_tab, agent, root / agent, 10) for agent in ("random", "rea")}
+
+
+@pytest.fixture(scope="session")
+def tab_submission(tab_runs: dict[str, Path]) -> Submission:
+    """The untouched submission of ``random`` on the tiny tabular track."""
+    return load_submission([tab_runs["random"]], track="tiny-tab")

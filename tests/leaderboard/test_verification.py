@@ -3,36 +3,11 @@ reason names the run, the line and the field."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import Any
-
 import pytest
+from board_helpers import Lines, check, first, tampered
 
-from leaderboard.submission import File, Submission, load_submission
-from leaderboard.tracks import Track
-from leaderboard.verify import Verification, verify
-
-Lines = list[dict[str, Any]]
-
-
-def tampered(submission: Submission, edit: Callable[[Lines], None], run: int = 0) -> Submission:
-    """``submission`` with run ``run``'s lines edited by ``edit`` (in place, as JSON dicts)."""
-    runs = list(submission.runs)
-    lines = [json.loads(line) for line in runs[run].text.splitlines()]
-    edit(lines)
-    text = "".join(json.dumps(line, sort_keys=True) + "\n" for line in lines)
-    runs[run] = File(name=runs[run].name, text=text)
-    return submission.model_copy(update={"runs": runs})
-
-
-def first(verification: Verification) -> Any:
-    assert not verification.accepted, "the tampered submission was accepted"
-    return verification.report.rejections[0]
-
-
-def check(track: Track, submission: Submission, **kwargs: Any) -> Verification:
-    return verify(submission, track, retrain=kwargs.pop("retrain", False), **kwargs)
+from leaderboard.submission import File, load_submission
+from leaderboard.verify import verify
 
 
 def test_untouched_submission_passes_every_check(tiny_live, live_submission) -> None:
