@@ -7,14 +7,18 @@ same way whichever door it comes in by.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+from darwin_bench.evaluation import Evaluation
+from darwin_bench.validation import check_positive_int
 from leaderboard.ranking import Standing, rank, score_run
 from leaderboard.report import Report
 from leaderboard.store import Store
-from leaderboard.submission import Submission, load_submission
+from leaderboard.submission import Submission, load_submission, write_manifest
 from leaderboard.tracks import Track, get_track
 from leaderboard.verify import Verification, verify
 
@@ -74,9 +78,78 @@ def submit(
     return Outcome(verification, entry)
 
 
+def run_on_track(
+    track: Track,
+    agent: str,
+    out: str | Path,
+    *,
+    seeds: int | None = None,
+    agent_config: dict[str, Any] | None = None,
+    name: str | None = None,
+    version: str | None = None,
+    on_evaluation: Callable[[Evaluation], None] | None = None,
+) -> Path:
+    """Run ``agent`` on ``track`` for seeds ``0..seeds-1`` (default: the track's minimum)
+    into ``out`` and write the submission's manifest there; returns the manifest's path.
+
+    Complete run logs already in ``out`` are reused, a killed run resumes (as
+    ``darwin-bench run``). A user's agent file is copied next to the logs as the submission's
+    source, so that the replay audit can run it.
+
+    Raises:
+        ValueError: for bad input (agent, config, seeds), as ``run_agent``.
+    """
+    from baselines.loading import resolve_agent
+    from baselines.runner import run_agent
+
+    count = track.min_seeds if seeds is None else check_positive_int("seeds", seeds)
+    kwargs = track.run_kwargs()
+    budget = kwargs.pop("budget")
+    out = Path(out)
+    paths = []
+    for seed in range(count):
+        result = run_agent(
+            agent,
+            track.env_id,
+            budget=budget,
+            seed=seed,
+            out_dir=out,
+            env_kwargs=kwargs,
+            agent_config=agent_config,
+            on_evaluation=on_evaluation,
+        )
+        paths.append(result.path)
+    spec = resolve_agent(agent)
+    source = None
+    if spec.source.get("kind") == "file" and spec.source.get("path"):
+        original = Path(spec.source["path"])
+        if original.resolve() != (out / original.name).resolve():
+            shutil.copyfile(original, out / original.name)
+        source = original.name
+    submission = load_submission(paths, track=track.name, name=name, version=version)
+    return write_manifest(out, track.name, submission.agent, [p.name for p in paths], source)
+
+
 def standings(store: Store, track: Track) -> list[Standing]:
     """The ranked entries of ``track``, best first."""
     return rank(store.standings_input(track.name), multi_objective=track.multi_objective)
+
+
+def open_board(url: str | None = None, *, references: bool = True) -> Store:
+    """Open the store at ``url`` (default: the user's); a new, empty board gets the committed
+    reference entries first (``references=False`` leaves it empty), so it is never empty."""
+    store = Store(url)
+    if store.created and references:
+        for outcome in load_references(store):
+            if outcome.entry_id is None and not _duplicate(outcome.report):
+                raise RuntimeError(
+                    f"a committed reference entry fails verification: {outcome.report.summary()}"
+                )
+    return store
+
+
+def _duplicate(report: Report) -> bool:
+    return any(r.check == "duplicate" for r in report.rejections)
 
 
 def reference_folders(track: str | None = None) -> list[Path]:

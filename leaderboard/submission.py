@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -185,7 +186,7 @@ def _header(text: str, name: str) -> dict[str, Any]:
 
 
 def load_submission(
-    paths: list[str | Path],
+    paths: Sequence[str | Path],
     *,
     track: str | None = None,
     name: str | None = None,
@@ -236,35 +237,40 @@ def load_submission(
     )
 
 
+def write_manifest(
+    folder: str | Path,
+    track: str,
+    agent: AgentInfo,
+    runs: list[str],
+    source: str | None = None,
+) -> Path:
+    """Write ``folder/submission.json`` naming run logs (and a source file) already there."""
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "track": track,
+        "agent": agent.model_dump(),
+        "runs": runs,
+        "source": source,
+    }
+    path = Path(folder) / MANIFEST
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
 def write_submission(submission: Submission, folder: str | Path, *, compress: bool = True) -> Path:
-    """Write ``submission`` as a folder with a manifest (run logs gzip-compressed by default);
-    returns the manifest's path."""
+    """Write ``submission`` as a folder with a manifest (run logs gzip-compressed by default,
+    byte for byte reproducible); returns the manifest's path."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     names = []
     for run in submission.runs:
         stem = run.name.removesuffix(".gz")
         name = f"{stem}.gz" if compress else stem
-        if compress:
-            # mtime=0: the same logs give the same bytes (committed reference entries).
-            with (
-                (folder / name).open("wb") as raw,
-                gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f,
-            ):
-                f.write(run.text.encode("utf-8"))
-        else:
-            (folder / name).write_text(run.text, encoding="utf-8")
+        data = run.text.encode("utf-8")
+        (folder / name).write_bytes(gzip.compress(data, 9, mtime=0) if compress else data)
         names.append(name)
-    manifest: dict[str, Any] = {
-        "format": FORMAT,
-        "track": submission.track,
-        "agent": submission.agent.model_dump(),
-        "runs": names,
-        "source": None,
-    }
+    source = None
     if submission.source is not None:
         (folder / submission.source.name).write_text(submission.source.text, encoding="utf-8")
-        manifest["source"] = submission.source.name
-    path = folder / MANIFEST
-    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return path
+        source = submission.source.name
+    return write_manifest(folder, submission.track, submission.agent, names, source)

@@ -27,6 +27,7 @@ COMMANDS: list[str] = [
     "darwin_bench.cli.reproduce",
     "darwin_bench.cli.compare",
     "darwin_bench.cli.table",
+    "darwin_bench.cli.leaderboard",
 ]
 
 
