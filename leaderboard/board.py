@@ -50,6 +50,7 @@ def submit(
     reference: bool = False,
     sample_seed: int | None = None,
     amend: Callable[[Report], None] | None = None,
+    run_sources: bool = True,
 ) -> Outcome:
     """Verify ``submission`` and, when it passes, score and store it (``amend`` may add to the
     report first).
@@ -65,6 +66,7 @@ def submit(
         replay=replay,
         sample_seed=sample_seed,
         known=store.find,
+        run_sources=run_sources,
     )
     if not verification.accepted:
         return Outcome(verification)

@@ -75,18 +75,22 @@ def test_metric_name(record: RunRecord) -> str:
     return f"test_{metric.get('name', 'accuracy')}"
 
 
+def front_cost(track: Track) -> str:
+    """The cost of a track's fronts: its hypervolume's, else its reward's."""
+    if track.hypervolume is not None:
+        return track.hypervolume.cost
+    from envs.registration import get_entry
+
+    return str({**get_entry(track.env_id).kwargs, **track.env_kwargs}.get("cost", "flops"))
+
+
 def score_run(record: RunRecord, track: Track) -> RunScores:
     """The numbers of one verified run (see the module docstring)."""
     summary = summarize_run(record)
     test = summary.test_metric
-    cost = (
-        track.hypervolume.cost if track.hypervolume else record.header["problem"]["reward"]["cost"]
-    )
-    within = int(
-        np.searchsorted(
-            cumulative_spend([e.spent for e in record.evaluations]), track.budget, "right"
-        )
-    )
+    cost = front_cost(track)
+    spent = cumulative_spend([e.spent for e in record.evaluations])
+    within = int(np.searchsorted(spent, track.budget, "right"))
     points = [
         (float(e.objectives.get("score", np.nan)), float(e.costs.get(cost, np.nan)))
         for e in record.evaluations[:within]

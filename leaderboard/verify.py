@@ -150,14 +150,23 @@ def check_header(
 
     ``own`` is the track env's own header fields (:func:`envs.framework.run_header`: data hash,
     problem description, metric, reproducibility)."""
-    expected: list[tuple[str, Any, Any]] = [
-        ("env_id", header.get("env_id"), track.env_id),
-        ("env_kwargs", _run_kwargs(header), track.run_kwargs()),
-        ("budget_kind", header.get("budget_kind"), track.budget_kind),
-        ("budget", header.get("budget"), track.run_kwargs()["budget"]),
-        ("reproducible", header.get("reproducible"), True),
-        *((key, header.get(key), value) for key, value in own.items() if key != "reproducible"),
-        ("agent_config", header.get("agent_config") or {}, submission.agent.config),
+    expected: list[tuple[str, Any, Any, str]] = [
+        ("env_id", header.get("env_id"), track.env_id, "the track's"),
+        ("env_kwargs", _run_kwargs(header), track.run_kwargs(), "the track's"),
+        ("budget_kind", header.get("budget_kind"), track.budget_kind, "the track's"),
+        ("budget", header.get("budget"), track.run_kwargs()["budget"], "the track's"),
+        ("reproducible", header.get("reproducible"), True, "a ranked run's"),
+        *(
+            (key, header.get(key), value, "this installation's")
+            for key, value in own.items()
+            if key != "reproducible"
+        ),
+        (
+            "agent_config",
+            header.get("agent_config") or {},
+            submission.agent.config,
+            "the submission's",
+        ),
     ]
     out = []
     machine = header.get("machine") or {}
@@ -173,13 +182,13 @@ def check_header(
                 "header.machine.darwin_bench",
             )
         )
-    for key, logged, wanted in expected:
+    for key, logged, wanted, origin in expected:
         found = first_difference(logged, wanted)
         if found is None:
             continue
         path, theirs, mine = found
         where = f"header.{key}.{path}" if path else f"header.{key}"
-        out.append(Rejection("header", f"logged {theirs!r}, the track's: {mine!r}", name, 1, where))
+        out.append(Rejection("header", f"logged {theirs!r}, {origin}: {mine!r}", name, 1, where))
     return out
 
 
@@ -272,6 +281,7 @@ def verify(
     replay: bool = True,
     sample_seed: int | None = None,
     known: Callable[[str], int | None] | None = None,
+    run_sources: bool = True,
 ) -> Verification:
     """Verify ``submission`` on ``track`` (default: the packaged track it names).
 
@@ -283,6 +293,8 @@ def verify(
         sample_seed: seed of the retrain sample (default: fresh randomness, recorded).
         known: the entry already holding results of a content hash (a store's ``find``):
             a duplicate is refused before anything is re-run.
+        run_sources: execute a submitted agent source for the replay audit (``False``: that
+            step is recorded as skipped; built-in agents are still replayed).
 
     Raises:
         ValueError: for an unknown track name.
@@ -313,7 +325,7 @@ def verify(
         else:
             steps.skip("retrain", "tabular track: every evaluation was checked against the table")
         if replay:
-            steps.run("replay", lambda: _replay(runs, track, submission, report))
+            steps.run("replay", lambda: _replay(runs, track, submission, report, run_sources))
         else:
             steps.skip("replay", "not run (the verifier does not execute agent code here)")
     finally:
@@ -330,7 +342,7 @@ def _duplicate(
     if entry is None:
         return [], "new results"
     message = (
-        f"the same results (every seed's evaluations) are already entry #{entry}: a "
+        f"duplicate: the same results (every seed's evaluations) are already entry #{entry}: a "
         "submission is refused when its content hash is on the board"
     )
     return [Rejection("duplicate", message, field="content_hash")], ""
@@ -389,8 +401,14 @@ def _retrain(
 
 
 def _replay(
-    runs: list[Run], track: Track, submission: Submission, report: Report
+    runs: list[Run], track: Track, submission: Submission, report: Report, run_sources: bool
 ) -> tuple[list, str]:
+    if submission.source is not None and not run_sources:
+        raise Skipped(
+            f"the submitted source {submission.source.name} was not run: this server does not "
+            "execute uploaded code (darwin-bench leaderboard submit, or serve "
+            "--run-uploaded-code, does)"
+        )
     rejections, detail, proposals = replay_runs(
         runs, track.env_id, track.run_kwargs(), submission.source
     )

@@ -22,14 +22,27 @@ TINY_LIVE = Track(
 )
 
 
-def run_track(track: Track, agent: str, out: Path, seeds: int) -> Path:
+#: rea with a population of 2 mutates from its third proposal on (with the default of 20 its
+#: first 4 proposals are random samples: exactly random's runs).
+REA_CONFIG = {"population_size": 2, "sample_size": 2}
+
+
+def run_track(track: Track, agent: str, out: Path, seeds: int, config: dict | None = None) -> Path:
     """Run ``agent`` on ``track`` for seeds ``0..seeds-1``; the folder of its run logs."""
     from baselines.runner import run_agent
 
     kwargs = track.run_kwargs()
     budget = kwargs.pop("budget")
     for seed in range(seeds):
-        run_agent(agent, track.env_id, budget=budget, seed=seed, out_dir=out, env_kwargs=kwargs)
+        run_agent(
+            agent,
+            track.env_id,
+            budget=budget,
+            seed=seed,
+            out_dir=out,
+            env_kwargs=kwargs,
+            agent_config=config,
+        )
     return out
 
 
@@ -42,7 +55,10 @@ def tiny_live() -> Track:
 def live_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Folders of run logs of ``random`` and ``rea`` on the tiny live track (5 seeds each)."""
     root = tmp_path_factory.mktemp("live-runs")
-    return {agent: run_track(TINY_LIVE, agent, root / agent, 5) for agent in ("random", "rea")}
+    return {
+        "random": run_track(TINY_LIVE, "random", root / "random", 5),
+        "rea": run_track(TINY_LIVE, "rea", root / "rea", 5, REA_CONFIG),
+    }
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +103,10 @@ def tiny_tab(tiny_tables: dict):
 def tab_runs(tiny_tab: Track, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Folders of run logs of ``random`` and ``rea`` on the tiny tabular track (10 seeds)."""
     root = tmp_path_factory.mktemp("tab-runs")
-    return {agent: run_track(tiny_tab, agent, root / agent, 10) for agent in ("random", "rea")}
+    return {
+        "random": run_track(tiny_tab, "random", root / "random", 10),
+        "rea": run_track(tiny_tab, "rea", root / "rea", 10, REA_CONFIG),
+    }
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from conftest import run_track
 
 from leaderboard.submission import load_submission
 
-AGENT = '''
+AGENT = """
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,7 +43,7 @@ class Hill(Agent[HillConfig]):
                 best, best_reward = genome, float(reward)
             step += 1
         env.close()
-'''
+"""
 
 
 def _agent_runs(root: Path, track, seed_expression: str) -> Path:

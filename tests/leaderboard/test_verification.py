@@ -172,10 +172,10 @@ def test_a_reordered_log_with_renumbered_steps_does_not_replay(tiny_live, live_s
 
 
 def test_an_agent_whose_replay_diverges(tiny_live, live_runs) -> None:
-    """rea's runs claim a population of 2 (header and submission agree): rea with that config
-    mutates from its third proposal on, where the logged rea still sampled at random."""
+    """rea's runs (population 2) claim rea's default config (header and submission agree):
+    rea with that config samples at random where the logged rea mutated its third proposal."""
     submission = load_submission([live_runs["rea"]], track="tiny-live")
-    claimed = {"population_size": 2, "sample_size": 2}
+    claimed: dict = {}
 
     def edit(lines: Lines) -> None:
         lines[0]["agent_config"] = claimed
