@@ -19,7 +19,7 @@ from leaderboard.ranking import Standing, rank, score_run
 from leaderboard.report import Report
 from leaderboard.store import Store
 from leaderboard.submission import Submission, load_submission, write_manifest
-from leaderboard.tracks import Track, get_track
+from leaderboard.tracks import Track, get_track, tracks
 from leaderboard.verify import Verification, verify
 
 #: The committed reference entries: ``<track>/<agent>/submission.json`` (+ run logs) and the
@@ -169,7 +169,10 @@ def load_references(store: Store, track: str | None = None) -> list[Outcome]:
     it produced them: its record is taken from their committed ``report.json``.
     """
     outcomes = []
+    known = {t.name for t in tracks()}
     for folder in reference_folders(track):
+        if folder.parent.name not in known:  # a track this board does not run
+            continue
         submission = load_submission([folder])
         committed = Report.from_dict(json.loads((folder / "report.json").read_text("utf-8")))
 

@@ -7,13 +7,16 @@ track also states how its evaluations are retrained (a sample of ``retrain.sampl
 plus the incumbent) and the tolerance they must agree within; a multi-objective track states
 the reference point of its hypervolume.
 
-The data file ``leaderboard/tracks.json`` is the only place tracks are defined; its schema is
-:class:`TrackFile` (unknown keys are refused, so a typo is an error, not a silent default).
+The data file ``leaderboard/tracks.json`` is the only place the board's tracks are defined;
+its schema is :class:`TrackFile` (unknown keys are refused, so a typo is an error, not a silent
+default). A private board (or a test) may use another file of the same schema, named by the
+environment variable ``DARWIN_BENCH_LEADERBOARD_TRACKS``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -24,6 +27,8 @@ from darwin_bench.budgets import check_budget
 
 #: The packaged track file.
 TRACKS_FILE = Path(__file__).resolve().parent / "tracks.json"
+#: Environment variable naming another track file.
+TRACKS_VARIABLE = "DARWIN_BENCH_LEADERBOARD_TRACKS"
 #: Format tag of the track file.
 FORMAT = "darwin_bench.tracks/1"
 #: Fewest seeds a track may require, by kind (the issue's floor).
@@ -168,22 +173,32 @@ def load_track_file(path: str | Path = TRACKS_FILE) -> TrackFile:
 
 
 @cache
+def _load(path: Path, mtime: int) -> TrackFile:
+    return load_track_file(path)
+
+
 def _packaged() -> TrackFile:
-    return load_track_file(TRACKS_FILE)
+    """The track file in use: ``$DARWIN_BENCH_LEADERBOARD_TRACKS``, else the packaged one."""
+    path = Path(os.environ.get(TRACKS_VARIABLE) or TRACKS_FILE)
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise ValueError(f"tracks: cannot read {path}: {exc}") from None
+    return _load(path, mtime)
 
 
 def accepted_versions() -> str:
-    """The darwin_bench version specifier of the packaged tracks."""
+    """The darwin_bench version specifier of the track file."""
     return _packaged().darwin_bench
 
 
 def tracks() -> list[Track]:
-    """The packaged tracks, in file order."""
+    """The tracks, in file order."""
     return list(_packaged().tracks)
 
 
 def get_track(name: str) -> Track:
-    """A packaged track by name.
+    """A track by name.
 
     Raises:
         ValueError: for an unknown name (the known ones are listed).

@@ -6,6 +6,8 @@ never a downloaded one.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from leaderboard.board import submit
 from leaderboard.store import Store
 from leaderboard.submission import AgentInfo, Submission, load_submission
 from leaderboard.web.app import create_app
+from leaderboard.web.export import export_site
 
 CHROMIUM = Path("/usr/bin/chromium")
 TOKEN = "test-token-0123456789abcdef"
@@ -182,3 +185,34 @@ def test_json_api_and_bad_requests(board) -> None:
         headers={"Authorization": f"Bearer {TOKEN}"},
     )
     assert bad.status_code == 422 and "agent" in bad.json()["detail"]
+
+
+def test_the_static_export_is_the_same_site(board, browser, tiny_live, tmp_path) -> None:
+    _, store = board
+    site = tmp_path / "site"
+    export_site(store, site, catalog=[tiny_live])
+    handler = functools.partial(QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        page = browser.new_page()
+        page.goto(f"{url}/index.html")
+        page.click("text=tiny-live")
+        page.wait_for_load_state("load")
+        assert page.url == f"{url}/tracks/tiny-live.html"
+        assert "random" in page.locator("#standings").inner_text()
+        images = page.locator(".plots img").all()
+        assert len(images) == 2
+        assert all(i.evaluate("img => img.complete && img.naturalWidth > 0") for i in images)
+        page.click("#standings tbody tr >> nth=0 >> a")
+        assert page.locator("#report tbody tr").count() >= 7
+        page.close()
+    finally:
+        httpd.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
