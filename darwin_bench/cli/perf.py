@@ -94,23 +94,85 @@ def _progress(args: argparse.Namespace) -> Iterator[Callable[[int, int], None] |
 def _latency_arguments(parser: argparse.ArgumentParser) -> None:
     _network_arguments(parser)
     parser.add_argument("--runs", type=int, default=5, help="independent measurements per batch")
+    parser.add_argument(
+        "--batches", default="1,64", help="comma-separated batch sizes (default 1,64)"
+    )
+    _timing_arguments(parser)
+
+
+def _timing_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 30)")
+    parser.add_argument(
+        "--quantile", type=float, default=None, help="reported quantile of the samples (0.2)"
+    )
+    parser.add_argument(
+        "--block-ms", type=float, default=None, help="wall time of one timed block (0.5)"
+    )
+
+
+def _timing(args: argparse.Namespace, **base: Any) -> Any:
+    """The protocol's settings with the ``--repeats``/``--quantile``/``--block-ms`` overrides."""
+    from darwin_bench.costs import LatencyConfig
+
+    given = {"repeats": args.repeats, "quantile": args.quantile, "block_ms": args.block_ms}
+    return LatencyConfig(**{**base, **{k: v for k, v in given.items() if v is not None}})
+
+
+def _batches(text: str) -> list[int]:
+    try:
+        batches = [int(b) for b in text.split(",")]
+    except ValueError:
+        batches = []
+    if not batches or min(batches) < 1:
+        raise ValueError(f"--batches must be positive integers separated by commas; got {text!r}")
+    return batches
 
 
 def _latency_run(args: argparse.Namespace) -> Report:
     from darwin_bench.perf.latency import latency_report
 
     task, architecture = _network(args)
-    return {"env": args.env, **latency_report(task, architecture, args.runs)}
+    report = latency_report(task, architecture, args.runs, _timing(args), _batches(args.batches))
+    return {"env": args.env, "genome": args.genome, **report}
 
 
 def _latency_show(report: Report) -> None:
     console = Console()
-    for batch in (1, 64):
-        r = report[f"batch_{batch}"]
+    table = Table(title=f"host latency of one network ({report['env']}), ms per forward pass")
+    for col in ("batch", "engine", "median of runs", "spread", "repeat within 10%", "IQR/median"):
+        table.add_column(col, justify="left" if col == "engine" else "right")
+    batches = sorted(int(k.split("_")[1]) for k in report if k.startswith("batch_"))
+    for batch in batches:
+        entry = report[f"batch_{batch}"]
+        for engine in ("onnxruntime", "torch-eager"):
+            r = entry[engine]
+            agree = r["repeat_within_10pct"]
+            table.add_row(
+                str(batch),
+                engine,
+                f"{r['median_ms']:.4f}",
+                f"{r['run_spread']:.1%}",
+                "n/a" if agree is None else f"{agree:.0%}",
+                f"{r['median_rel_iqr']:.1%}",
+            )
+    console.print(table)
+    for batch in batches:
+        entry = report[f"batch_{batch}"]
+        ratio, setup = entry["eager_over_onnxruntime"]["median"], entry["setup_ms"]
         console.print(
-            f"batch {batch:2d}: median {r['median_ms']:.4f} ms over {len(r['runs_ms'])} runs; "
-            f"run-to-run spread {r['run_spread']:.1%}, median IQR/median {r['median_rel_iqr']:.1%}"
+            f"batch {batch}: eager / ONNX Runtime {ratio:.2f}x; "
+            f"export {setup['export']:.0f} ms, session {setup['session']:.1f} ms"
         )
+    _show_conditions(console, report)
+
+
+def _show_conditions(console: Console, report: Report) -> None:
+    before = report.get("conditions_before", {})
+    after = report.get("conditions_after", {})
+    console.print(
+        f"load average before {before.get('load_average')}, after {after.get('load_average')} "
+        f"on {before.get('cpus')} CPUs (timings on a loaded machine are pessimistic)"
+    )
 
 
 # --------------------------------------------------------------------------------- model
@@ -145,6 +207,7 @@ def _model_show(report: Report) -> None:
 # ----------------------------------------------------------------------------- calibrate
 def _calibrate_arguments(parser: argparse.ArgumentParser) -> None:
     _sweep_arguments(parser)
+    _timing_arguments(parser)
     parser.add_argument(
         "--out",
         required=True,
@@ -154,14 +217,17 @@ def _calibrate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _calibrate_run(args: argparse.Namespace) -> Report:
-    from darwin_bench.perf.latency_predictor import calibration_report
+    from darwin_bench.perf.latency_predictor import SWEEP_TIMING, calibration_report
     from darwin_bench.validation import check_positive_int
     from envs.problems import problems
 
     n_cal = check_positive_int("--calibration", args.calibration)
+    if n_cal < 2:
+        raise ValueError("--calibration must be >= 2")
+    timing = _timing(args, **SWEEP_TIMING.to_dict())
     found, skipped = problems(args.envs)
     with _progress(args) as update:
-        report = calibration_report(found, args.out, n_cal, args.seed, update)
+        report = calibration_report(found, args.out, n_cal, args.seed, update, timing)
     return {**report, "skipped_envs": skipped}
 
 
@@ -178,10 +244,11 @@ def _calibrate_show(report: Report) -> None:
 def _predictor_arguments(parser: argparse.ArgumentParser) -> None:
     _sweep_arguments(parser)
     parser.add_argument("--n", type=int, default=200, help="test networks (default 200)")
+    _timing_arguments(parser)
 
 
 def _predictor_run(args: argparse.Namespace) -> Report:
-    from darwin_bench.perf.latency_predictor import predictor_report
+    from darwin_bench.perf.latency_predictor import SWEEP_TIMING, predictor_report
     from darwin_bench.validation import check_positive_int
     from envs.problems import problems
 
@@ -189,32 +256,59 @@ def _predictor_run(args: argparse.Namespace) -> Report:
     n_cal = check_positive_int("--calibration", args.calibration)
     if n < 2 or n_cal < 2:
         raise ValueError("--n and --calibration must be >= 2")
+    timing = _timing(args, **SWEEP_TIMING.to_dict())
     found, skipped = problems(args.envs)
     with _progress(args) as update:
-        report = predictor_report(found, n, n_cal, args.seed, update)
+        report = predictor_report(found, n, n_cal, args.seed, update, timing)
     return {**report, "skipped_envs": skipped}
+
+
+#: The rows of the side-by-side table: (key, label).
+PREDICTOR_ROWS = (
+    ("within_10pct", "predicted within ±10%"),
+    ("within_20pct", "predicted within ±20%"),
+    ("median_abs_rel_error", "median |error|"),
+    ("spearman", "Spearman predicted vs measured"),
+    ("flops_spearman", "Spearman FLOPs vs measured"),
+    ("calibration_fit", "in-sample within ±10%"),
+    ("repeat_within_10pct", "repeat sweep within ±10%"),
+    ("repeat_spearman", "Spearman sweep 1 vs sweep 2"),
+    ("median_rel_iqr", "median IQR / latency"),
+)
 
 
 def _predictor_show(report: Report) -> None:
     console = Console()
     console.print(
         f"host predictor on {report['n']} random networks ({', '.join(report['sources'])}), "
-        f"calibrated on {report['n_calibration']} others:"
+        f"calibrated on {report['n_calibration']} others; every network timed in both engines, "
+        "interleaved, in two sweeps:"
     )
-    for key in (
-        "within_10pct",
-        "within_20pct",
-        "median_abs_rel_error",
-        "spearman",
-        "flops_spearman",
-        "roofline_within_10pct",
-        "repeat_within_10pct",
-        "median_rel_iqr",
-    ):
-        value = report[key]
-        console.print(f"  {key:24s} " + ("n/a" if value is None else f"{value:.3f}"))
-    for env_id, reason in report["skipped_envs"].items():
-        console.print(f"  skipped {env_id}: {reason}")
+    table = Table()
+    table.add_column("")
+    for engine in report["engines"]:
+        table.add_column(
+            engine + (" (latency_ms)" if engine == "onnxruntime" else ""), justify="right"
+        )
+    for key, label in PREDICTOR_ROWS:
+        values = [report["engines"][e][key] for e in report["engines"]]
+        table.add_row(label, *("n/a" if v is None else f"{v:.3f}" for v in values))
+    console.print(table)
+    ratio = report["eager_over_onnxruntime"]
+    setup = report["setup_ms"]
+    spearman = report["engines_spearman"]
+    console.print(
+        f"eager / ONNX Runtime latency: median {ratio['median']:.2f}x "
+        f"(min {ratio['min']:.2f}x, max {ratio['max']:.2f}x); Spearman between the engines' "
+        + ("n/a" if spearman is None else f"{spearman:.3f}")
+    )
+    console.print(
+        f"ONNX export per network: median {setup['export']['median']:.0f} ms "
+        f"(p90 {setup['export']['p90']:.0f}); session {setup['session']['median']:.1f} ms"
+    )
+    for key, reason in {**report["failed"], **report["skipped_envs"]}.items():
+        console.print(f"  left out {key}: {reason}")
+    _show_conditions(console, report)
     console.print("(anchor: nn-Meter reports 99% within +-10% on a mobile CPU)")
 
 
@@ -285,7 +379,7 @@ def _tabular_show(r: Report) -> None:
 SUBCOMMANDS: list[Subcommand] = [
     Subcommand(
         "latency",
-        "measure a network's host latency at batch 1 and 64, several times",
+        "measure one network's host latency in both engines, several times",
         _latency_arguments,
         _latency_run,
         _latency_show,
@@ -306,7 +400,7 @@ SUBCOMMANDS: list[Subcommand] = [
     ),
     Subcommand(
         "latency-predictor",
-        "calibrate, then report predictor accuracy on random networks",
+        "calibrate, then report both engines' predictor accuracy and repeatability",
         _predictor_arguments,
         _predictor_run,
         _predictor_show,

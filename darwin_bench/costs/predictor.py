@@ -1,8 +1,10 @@
 """The calibrated host latency predictor: a per-layer-kind linear model fitted on this machine.
 
-The host runs networks in PyTorch eager mode, where every module call costs a dispatch
-overhead and then its arithmetic and memory traffic. The predictor models one forward pass at
-batch size 1 as::
+The host runs networks in ONNX Runtime (``latency_ms``), where every graph node costs a fixed
+overhead and then its arithmetic and memory traffic; the same model fitted to PyTorch eager
+timings (``latency_ms_eager``, where Python dispatch per module dominates) is reported beside it
+by ``darwin-bench perf latency-predictor``. The predictor models one forward pass at batch
+size 1 as::
 
     latency = c0 + sum over layer kinds k of
               a_k * calls_k + o_k * ops_k + b_k * flops_k + d_k * bytes_k
@@ -131,13 +133,14 @@ def accuracy_report(
         "within_10pct": float(np.mean(rel <= 0.10)),
         "within_20pct": float(np.mean(rel <= 0.20)),
         "median_abs_rel_error": float(np.median(rel)),
-        "spearman": _spearman(p, m),
-        "flops_spearman": _spearman(np.asarray(flops, dtype=float), m),
+        "spearman": spearman(p, m),
+        "flops_spearman": spearman(flops, m),
     }
 
 
-def _spearman(a: np.ndarray, b: np.ndarray) -> float | None:
-    """Spearman's rho, or None when it is undefined (a constant input)."""
-    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+def spearman(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) -> float | None:
+    """Spearman's rho, or None when it is undefined (fewer than 2 values, or a constant)."""
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return None
-    return float(spearmanr(a, b).statistic)
+    return float(spearmanr(x, y).statistic)

@@ -71,11 +71,18 @@ def test_latency_predictor_command_contract(capsys: pytest.CaptureFixture[str]) 
     from darwin_bench.cli import main
 
     args = ["perf", "latency-predictor", "--json", "--n", "6", "--calibration", "6"]
-    assert main([*args, "--envs", "darwin_bench/Digits-MLP-v0"]) == 0
+    assert main([*args, "--repeats", "5", "--envs", "darwin_bench/Digits-MLP-v0"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert {"n", "within_10pct", "spearman", "flops_spearman"} <= set(report)
-    assert report["n"] == 6
+    assert {"n", "within_10pct", "spearman", "flops_spearman", "repeat_within_10pct"} <= set(report)
+    assert report["n"] == 6 and report["engine"] == "onnxruntime"
     assert 0.0 <= report["within_10pct"] <= 1.0
+    assert set(report["engines"]) == {"onnxruntime", "torch-eager"}
+    for engine in report["engines"].values():  # both engines side by side
+        assert 0.0 <= engine["within_10pct"] <= 1.0 and 0.0 <= engine["repeat_within_10pct"] <= 1.0
+    assert report["within_10pct"] == report["engines"]["onnxruntime"]["within_10pct"]
+    assert report["eager_over_onnxruntime"]["median"] > 0
+    assert report["setup_ms"]["export"]["median"] > 0
+    assert report["timing"]["repeats"] == 5 and report["conditions_before"]["cpus"] >= 1
     assert main([*args, "--envs", "darwin_bench/Nope-v0"]) == 2
 
 
@@ -84,8 +91,18 @@ def test_calibrate_writes_a_valid_host_profile(tmp_path: Path) -> None:
     from darwin_bench.costs import load_profile
 
     out = tmp_path / "host.json"
-    args = ["perf", "calibrate", "--json", "--calibration", "5", "--out", str(out)]
+    args = [
+        "perf",
+        "calibrate",
+        "--json",
+        "--calibration",
+        "5",
+        "--repeats",
+        "5",
+        "--out",
+        str(out),
+    ]
     assert main([*args, "--envs", "darwin_bench/Digits-MLP-v0"]) == 0
     profile = load_profile(out)
     assert profile.name == "host-cpu" and profile.calibration is not None
-    assert profile.peak_gflops > 0
+    assert profile.peak_gflops > 0 and "ONNX Runtime" in profile.description
