@@ -79,7 +79,7 @@ class PPOController(Agent[PPOConfig]):
         from sb3_contrib import MaskablePPO
         from stable_baselines3 import PPO
 
-        from darwin_bench.sb3 import StopTrainingOnBudget
+        from darwin_bench.sb3 import StopTrainingOnBudget, silence_logger
 
         config = self.config
         env = envs.make()
@@ -108,5 +108,6 @@ class PPOController(Agent[PPOConfig]):
         evaluations = (
             int(builder.budget_left) if builder.budget_kind == "evaluations" else 2**40 // genes
         )
+        silence_logger(model)  # else every learn() makes an SB3-<date> folder in $TMPDIR
         model.learn(total_timesteps=evaluations * genes, callback=StopTrainingOnBudget())
         env.close()

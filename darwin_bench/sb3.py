@@ -1,4 +1,5 @@
-"""stable-baselines3 helpers for darwin_bench envs: stop ``learn()`` when the budget is spent.
+"""stable-baselines3 helpers for darwin_bench envs: stop ``learn()`` when the budget is spent;
+train without SB3's log folders.
 
 A darwin_bench env never crashes an SB3 loop at the end of its budget: it truncates the episodes
 that would need another evaluation and says so in ``info["budget_exhausted"]`` (docs/envs.md,
@@ -25,7 +26,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.logger import Logger
 
 
 class StopTrainingOnBudget(BaseCallback):
@@ -73,3 +76,15 @@ class StopTrainingOnBudget(BaseCallback):
                 )
             return False
         return True
+
+
+def silence_logger(model: BaseAlgorithm) -> BaseAlgorithm:
+    """Give ``model`` a logger that writes nothing, and return it.
+
+    Without one, every ``learn()`` (even at ``verbose=0``) makes an empty folder
+    ``$TMPDIR/SB3-<date and time>`` through ``stable_baselines3.common.logger.configure``: one per
+    PPO-trained network or PPO search, thousands over a benchmark. The model's metrics are still
+    recorded in memory (``model.logger.name_to_value``) during a rollout.
+    """
+    model.set_logger(Logger(folder=None, output_formats=[]))
+    return model

@@ -24,6 +24,7 @@ from torch import nn
 
 from darwin_bench.architecture import Architecture
 from darwin_bench.models import build_model
+from darwin_bench.sb3 import silence_logger
 
 
 def split_policy(architecture: Architecture) -> tuple[nn.Sequential, nn.Linear]:
@@ -89,6 +90,7 @@ def train_ppo(
         verbose=0,
         **hyperparameters,
     )
+    silence_logger(model)  # else every network trained makes an SB3-<date> folder in $TMPDIR
     model.learn(total_timesteps=timesteps)
     venv.close()
     return model

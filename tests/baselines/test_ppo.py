@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from baselines import AGENTS, make_agent
 from baselines.ppo import PPOController
 from baselines.runner import run_agent
+from darwin_bench.spaces import make_space
+from darwin_bench.tasks.control import ControlTask
 from envs.registration import ENVS
 
 ENV = "darwin_bench/Digits-MLP-Builder-v0"
@@ -72,3 +76,20 @@ def test_on_a_proposal_env_fails_naming_the_supported_envs(tmp_path: Path) -> No
 def test_bad_config_names_the_field(config: dict, field: str) -> None:
     with pytest.raises(ValueError, match=field):
         make_agent("ppo", config)
+
+
+def test_leaves_no_sb3_log_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SB3's default logger makes ``$TMPDIR/SB3-<date>`` at every ``learn()``; the controller
+    and the PPO-trained control tasks give their models a logger that writes nothing."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.delenv("SB3_LOGDIR", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    out = tmp_path / "run"
+    run_agent("ppo", ENV, budget=2, seed=0, out_dir=out, env_kwargs=FAST, agent_config=SMALL)
+    task = ControlTask("CartPole-v1")
+    space = make_space("mlp", task.input_shape, task.num_outputs)
+    task.fit(
+        space.decode(space.sample(np.random.default_rng(0))), seed=0, fidelity={"timesteps": 128}
+    )
+    assert list(scratch.glob("SB3-*")) == []  # (torch may cache its own files there)
