@@ -41,7 +41,10 @@ ENTRY_POINTS = {
     "builder": "envs.builder:BuilderEnv",
     "synapses": "envs.synapses:SynapseEnv",  # seed 000: a mask over a trained ancestor
 }
-VECTOR_ENTRY_POINTS = {"proposal": "envs.population:PopulationEnv"}
+VECTOR_ENTRY_POINTS = {
+    "proposal": "envs.population:PopulationEnv",
+    "synapses": "envs.synapses:SynapsePopulationEnv",  # a generation of offspring per step
+}
 
 #: The base CNN of ``Objects-CNN-Specialize-v0``: conv blocks (3x3, max-pooled) and dense widths.
 OBJECTS_BASE_CONV = [{"filters": 8}, {"filters": 16}, {"filters": 16}]
@@ -132,7 +135,8 @@ ENVS: list[EnvEntry] = [
         f"{NAMESPACE}/CartPole-MLP-v0",
         "proposal",
         {"task": "cartpole", "space": "mlp"},
-        "CartPole-v1 policy MLPs trained by PPO (20k steps); score = mean return / 500",
+        "CartPole-v1 policy MLPs trained by PPO (30k steps, vectorized envs); score = mean "
+        "return / 500 on validation episodes (test episodes held out)",
         {"fidelity": {"timesteps": 512}},
     ),
     *(

@@ -375,6 +375,85 @@ def _tabular_show(r: Report) -> None:
     )
 
 
+# ------------------------------------------------------------------------------- control
+def _control_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", default="darwin_bench/CartPole-MLP-v0", help="control env")
+    parser.add_argument("--genome", default=None, help="policy genome (default: 64-64 tanh MLP)")
+    parser.add_argument(
+        "--sb3-timesteps", type=int, default=100_000, help="SB3 side's timesteps (default 1e5)"
+    )
+    parser.add_argument(
+        "--timesteps", type=int, default=None, help="task side's timesteps (default: its own)"
+    )
+    parser.add_argument("--seeds", default="0", help="comma-separated training seeds")
+
+
+def _control_run(args: argparse.Namespace) -> Report:
+    from darwin_bench.perf.control import control_benchmark
+    from darwin_bench.tasks.control import ControlTask
+    from envs.problems import problem
+
+    _, task, space = problem(args.env)
+    if not isinstance(task, ControlTask):
+        raise ValueError(f"--env must be a control env (a Gymnasium-task env); got {args.env!r}")
+    architecture = None
+    if args.genome is not None:
+        from darwin_bench.cli.common import parse_genome
+
+        architecture = space.decode(parse_genome(args.genome))
+    seeds = tuple(int(s) for s in str(args.seeds).split(","))
+    report = control_benchmark(
+        task, architecture, sb3_timesteps=args.sb3_timesteps, timesteps=args.timesteps, seeds=seeds
+    )
+    return {"env": args.env, **report}
+
+
+def _control_show(r: Report) -> None:
+    console = Console()
+    console.print(f"{r['env']}, seeds {r['seeds']}, {r['test_episodes']} held-out test episodes:")
+    for side in ("sb3_default", "task"):
+        s = r[side]
+        console.print(
+            f"  {s['trainer']:40s} {s['timesteps']:>7d} steps: {s['wall_seconds']:7.1f} s, "
+            f"mean test return {s['mean_test_return']:.1f}"
+        )
+    console.print(
+        f"  speed-up {r['speedup']:.1f}x (CPU time {r['cpu_speedup']:.1f}x); "
+        f"load {r['conditions_before']['load_average']}"
+    )
+
+
+# ------------------------------------------------------------------------------ overhead
+def _overhead_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", default="darwin_bench/Digits-MLP-v0", help="proposal env id")
+    parser.add_argument("--steps", type=int, default=20, help="timed steps (default 20)")
+    parser.add_argument("--seed", type=int, default=0, help="reset and sampling seed")
+    parser.add_argument("--env-kwargs", default=None, help="env kwargs as a JSON object")
+
+
+def _overhead_run(args: argparse.Namespace) -> Report:
+    import gymnasium as gym
+
+    from darwin_bench.cli.common import json_dict
+    from darwin_bench.perf.overhead import overhead_benchmark
+    from envs.registration import get_entry
+
+    get_entry(args.env)  # a ValueError naming the known ids
+    kwargs = json_dict("--env-kwargs", args.env_kwargs)
+    report = overhead_benchmark(
+        lambda: gym.make(args.env, **kwargs), steps=args.steps, seed=args.seed
+    )
+    return {"env": args.env, "env_kwargs": kwargs, **report}
+
+
+def _overhead_show(r: Report) -> None:
+    Console().print(
+        f"{r['env']}: {r['steps']} steps of {r['mean_step_seconds'] * 1e3:.1f} ms; overhead "
+        f"{r['mean_overhead_seconds'] * 1e3:.2f} ms = {r['overhead_fraction']:.2%} of a step "
+        f"(run log {r['runlog_fraction']:.2%}); load {r['conditions']['load_average']}"
+    )
+
+
 #: The ``perf`` subcommands, in the order ``--help`` lists them.
 SUBCOMMANDS: list[Subcommand] = [
     Subcommand(
@@ -418,6 +497,20 @@ SUBCOMMANDS: list[Subcommand] = [
         _tabular_arguments,
         _tabular_run,
         _tabular_show,
+    ),
+    Subcommand(
+        "control",
+        "a control task's evaluation vs stable-baselines3 PPO at its defaults, same policy",
+        _control_arguments,
+        _control_run,
+        _control_show,
+    ),
+    Subcommand(
+        "overhead",
+        "what an env step and its run log line cost beyond training and costing the network",
+        _overhead_arguments,
+        _overhead_run,
+        _overhead_show,
     ),
 ]
 

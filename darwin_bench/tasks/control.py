@@ -1,22 +1,27 @@
 """`ControlTask`: any Gymnasium env id; policy networks trained by PPO, scored by mean return.
 
 A proposed architecture is the policy network (observation -> action logits for a ``Discrete``
-action space, action means for a ``Box`` one). It is trained with stable-baselines3 PPO for
-``timesteps`` environment steps (the fidelity), then run deterministically (argmax / the mean,
-clipped to the action bounds) for one episode on each of a fixed list of evaluation seeds.
+action space, action means for a ``Box`` one). It is trained with PPO for ``timesteps``
+environment steps (the fidelity): by default with :mod:`darwin_bench.tasks.vector_ppo` (the same
+algorithm as stable-baselines3's PPO, on vectorized envs), or with stable-baselines3 itself
+(``trainer="sb3"``). Then it runs deterministically (argmax / the mean, clipped to the action
+bounds) for one episode on each of two fixed, disjoint lists of seeds: the **validation**
+episodes, which the search sees, and the held-out **test** episodes, which only reports see.
 
-Metrics: ``mean_return`` and ``std_return`` over those episodes, and ``normalized_return`` =
-``(mean_return - low) / (high - low)`` clipped to [0, 1] (the search-facing score), where
-``(low, high)`` is the env's return range: known for classic-control envs, given by
-``return_range``, or else (random-policy return, ``spec.reward_threshold``). An env with neither
-is scored by its raw mean return, whose range is unknown (``score_range`` is None): envs then
-refuse the rewards that need one unless given ``score_range`` (see :mod:`darwin_bench.rewards`).
+Metrics: ``mean_return`` and ``std_return`` over the validation episodes, and
+``normalized_return`` = ``(mean_return - low) / (high - low)`` clipped to [0, 1] (the
+search-facing score); ``test_mean_return``, ``test_std_return`` and ``test_normalized_return``
+the same over the test episodes (``TaskResult.test_metrics``). ``(low, high)`` is the env's
+return range: known for classic-control envs, given by ``return_range``, or else (random-policy
+return, ``spec.reward_threshold``). An env with neither is scored by its raw mean return, whose
+range is unknown (``score_range`` is None): envs then refuse the rewards that need one unless
+given ``score_range`` (see :mod:`darwin_bench.rewards`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -30,10 +35,20 @@ from darwin_bench.architecture import Architecture
 from darwin_bench.hashing import data_hash
 from darwin_bench.models import build_model
 from darwin_bench.tasks.base import Task, TaskResult, TrainingDiverged
-from darwin_bench.validation import check_choice, check_positive_float, check_positive_int
+from darwin_bench.tasks.episodes import episode_returns, make_gym_env, preprocess
+from darwin_bench.tasks.ppo_config import TUNED_PPO, TUNED_TIMESTEPS, PPOConfig
+from darwin_bench.validation import check_choice, check_positive_int
 
-#: Offset of the evaluation seeds, far from the training envs' seeds (``seed + i``).
+__all__ = ["TUNED_PPO", "ControlTask", "PPOConfig", "make_gym_env"]
+
+#: First validation seed, far from the training envs' seeds (``seed + i``).
 EVAL_SEED_BASE = 1_000_000
+
+#: First test seed: the held-out episodes never overlap the validation ones.
+TEST_SEED_BASE = 2_000_000
+
+#: The trainers of a control task.
+TRAINERS = ("ppo", "sb3")
 
 #: Return ranges (worst, best) of an episode, for envs whose range is known.
 KNOWN_RETURN_RANGES: dict[str, tuple[float, float]] = {
@@ -42,100 +57,6 @@ KNOWN_RETURN_RANGES: dict[str, tuple[float, float]] = {
     "Acrobot-v1": (-500.0, 0.0),
     "MountainCar-v0": (-200.0, 0.0),
 }
-
-
-@dataclass(frozen=True)
-class PPOConfig:
-    """PPO settings (stable-baselines3 names; schedules are ``"constant"`` or ``"linear"``).
-
-    The defaults are SB3's general-purpose ones with 8 envs; :data:`TUNED_PPO` holds tuned
-    settings per env id (rl-baselines3-zoo's hyperparameters where we use them).
-    """
-
-    n_envs: int = 8
-    n_steps: int = 128
-    batch_size: int = 256
-    n_epochs: int = 10
-    learning_rate: float = 3e-4
-    lr_schedule: str = "constant"
-    clip_range: float = 0.2
-    clip_schedule: str = "constant"
-    gamma: float = 0.99
-    gae_lambda: float = 0.95
-    ent_coef: float = 0.0
-    vf_coef: float = 0.5
-    max_grad_norm: float = 0.5
-
-    def __post_init__(self) -> None:
-        for name in ("n_envs", "n_steps", "batch_size", "n_epochs"):
-            check_positive_int(name, getattr(self, name))
-        for name in ("learning_rate", "clip_range", "gamma", "gae_lambda", "max_grad_norm"):
-            check_positive_float(name, getattr(self, name))
-        check_choice("lr_schedule", self.lr_schedule, ("constant", "linear"))
-        check_choice("clip_schedule", self.clip_schedule, ("constant", "linear"))
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serializable settings."""
-        return asdict(self)
-
-    def sb3_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of ``stable_baselines3.PPO`` (schedules become callables)."""
-        kwargs = {k: v for k, v in asdict(self).items() if not k.endswith("schedule")}
-        del kwargs["n_envs"]
-        kwargs["learning_rate"] = _schedule(self.learning_rate, self.lr_schedule)
-        kwargs["clip_range"] = _schedule(self.clip_range, self.clip_schedule)
-        return kwargs
-
-
-def _schedule(value: float, kind: str) -> Any:
-    if kind == "constant":
-        return value
-    return _Linear(value)
-
-
-@dataclass(frozen=True)
-class _Linear:
-    """Linear decay from ``value`` to 0 over training (SB3 passes the progress left, 1 -> 0)."""
-
-    value: float
-
-    def __call__(self, progress_remaining: float) -> float:
-        return progress_remaining * self.value
-
-
-#: Tuned PPO settings per env id. CartPole-v1: rl-baselines3-zoo's ``ppo.yml`` entry.
-TUNED_PPO: dict[str, PPOConfig] = {
-    "CartPole-v1": PPOConfig(
-        n_envs=8,
-        n_steps=32,
-        batch_size=256,
-        n_epochs=20,
-        learning_rate=1e-3,
-        lr_schedule="linear",
-        clip_range=0.2,
-        clip_schedule="linear",
-        gamma=0.98,
-        gae_lambda=0.8,
-        ent_coef=0.0,
-    ),
-}
-
-
-def make_gym_env(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> gym.Env:
-    """``gymnasium.make`` with a ``ValueError`` for an id Gymnasium does not know.
-
-    Raises:
-        ValueError: naming the id (Gymnasium's own suggestion included) and how to list ids.
-    """
-    if not isinstance(env_id, str) or not env_id:
-        raise ValueError(f"env_id must be a Gymnasium env id such as 'CartPole-v1'; got {env_id!r}")
-    try:
-        return gym.make(env_id, **dict(env_kwargs or {}))
-    except gym.error.Error as exc:
-        raise ValueError(
-            f"env_id {env_id!r} is not an env Gymnasium can make ({exc}); "
-            "see gymnasium.pprint_registry() for the known ids"
-        ) from None
 
 
 def observation_shape(space: gym.Space) -> tuple[int, ...]:
@@ -169,14 +90,6 @@ def action_size(space: gym.Space) -> int:
     )
 
 
-def _preprocess(space: gym.Space, obs: Any) -> torch.Tensor:
-    """One observation as a float batch of 1, preprocessed as SB3 does."""
-    from stable_baselines3.common.preprocessing import preprocess_obs
-
-    tensor = torch.as_tensor(np.asarray(obs)[None])
-    return preprocess_obs(tensor, space).float()  # type: ignore[union-attr]
-
-
 def _space_parts(space: gym.Space) -> list[Any]:
     """A ``Box`` or ``Discrete`` space as hashable parts (its bounds as arrays)."""
     if isinstance(space, spaces.Box):
@@ -192,15 +105,20 @@ class ControlTask(Task):
     Args:
         env_id: any Gymnasium id with a ``Discrete`` or 1-D ``Box`` action space.
         name: task name (default: the env's name without its version, lower case).
-        timesteps: default training budget in env steps (the fidelity ``timesteps``).
+        timesteps: default training budget in env steps (the fidelity ``timesteps``; default
+            :data:`TUNED_TIMESTEPS` for ``env_id``, else 20,000).
         ppo: PPO settings (default: :data:`TUNED_PPO` for ``env_id`` or :class:`PPOConfig`).
-        eval_episodes: evaluation episodes, one per fixed seed.
+        trainer: ``"ppo"`` (:mod:`darwin_bench.tasks.vector_ppo`) or ``"sb3"``
+            (stable-baselines3's PPO).
+        eval_episodes: validation episodes (one per fixed seed); the search sees their returns.
+        test_episodes: held-out test episodes (other fixed seeds), reported as test metrics.
         return_range: ``(worst, best)`` episode return used to normalize the score.
         env_kwargs: keyword arguments of ``gymnasium.make``.
         threads: torch threads while training (pinned for determinism).
 
     Raises:
-        ValueError: for an unknown env id or an unsupported observation or action space.
+        ValueError: for an unknown env id, trainer, or an unsupported observation or action
+            space.
     """
 
     metric: ClassVar[str] = "normalized_return"
@@ -211,9 +129,11 @@ class ControlTask(Task):
         env_id: str = "CartPole-v1",
         *,
         name: str | None = None,
-        timesteps: int = 20_000,
+        timesteps: int | None = None,
         ppo: PPOConfig | Mapping[str, Any] | None = None,
-        eval_episodes: int = 5,
+        trainer: str = "ppo",
+        eval_episodes: int = 10,
+        test_episodes: int = 20,
         return_range: Sequence[float] | None = None,
         env_kwargs: Mapping[str, Any] | None = None,
         threads: int = 1,
@@ -221,25 +141,26 @@ class ControlTask(Task):
     ) -> None:
         self.env_id = env_id
         self.env_kwargs = dict(env_kwargs or {})
+        self.trainer = check_choice("trainer", trainer, TRAINERS)
+        count = check_positive_int("eval_episodes", eval_episodes)
+        self.eval_seeds = [EVAL_SEED_BASE + i for i in range(count)]
+        count = check_positive_int("test_episodes", test_episodes)
+        self.test_seeds = [TEST_SEED_BASE + i for i in range(count)]
         env = make_gym_env(env_id, self.env_kwargs)
         try:
             self.observation_space = env.observation_space
             self.action_space = env.action_space
             self._input_shape = observation_shape(self.observation_space)
             self._num_outputs = action_size(self.action_space)
-            self.eval_seeds = [
-                EVAL_SEED_BASE + i
-                for i in range(check_positive_int("eval_episodes", eval_episodes))
-            ]
-            self._example = torch.cat(
-                [_preprocess(self.observation_space, env.reset(seed=s)[0]) for s in self.eval_seeds]
-            )
+            first = [env.reset(seed=s)[0] for s in self.eval_seeds]
+            self._example = preprocess(self.observation_space, np.stack(first))
             self._reward_threshold = env.spec.reward_threshold if env.spec else None
         finally:
             env.close()
         base = env_id.split("/")[-1].rsplit("-v", 1)[0]
         self.name = name or base.lower()
-        self.fidelities = {"timesteps": check_positive_int("timesteps", timesteps)}
+        steps = TUNED_TIMESTEPS.get(env_id, 20_000) if timesteps is None else timesteps
+        self.fidelities = {"timesteps": check_positive_int("timesteps", steps)}
         if isinstance(ppo, PPOConfig):
             self.ppo = ppo
         else:
@@ -265,20 +186,23 @@ class ControlTask(Task):
 
     @property
     def data_hash(self) -> str:
-        """Hash of what defines the problem: env id, its kwargs, spaces and evaluation seeds."""
+        """Hash of what defines the problem: env id, its kwargs, spaces, episode seeds."""
         return data_hash(
             self.env_id,
             self.env_kwargs,
             *_space_parts(self.observation_space),
             *_space_parts(self.action_space),
             self.eval_seeds,
+            self.test_seeds,
         )
 
     def config(self) -> dict[str, Any]:
         return {
             "env_id": self.env_id,
+            "trainer": self.trainer,
             "ppo": self.ppo.to_dict(),
             "eval_seeds": list(self.eval_seeds),
+            "test_seeds": list(self.test_seeds),
             "return_range": list(self.return_range) if self.return_range else None,
             "threads": self.threads,
         }
@@ -295,8 +219,8 @@ class ControlTask(Task):
 
     @cached_property
     def random_return(self) -> float:
-        """Mean return of the uniformly random policy on the evaluation seeds."""
-        return float(np.mean(self._episode_returns(None)))
+        """Mean return of the uniformly random policy on the validation episodes."""
+        return float(np.mean(self.episode_returns(None)))
 
     def _return_range(self, given: Sequence[float] | None) -> tuple[float, float] | None:
         if given is not None:
@@ -315,42 +239,22 @@ class ControlTask(Task):
         return build_model(architecture)
 
     def example_input(self, batch_size: int = 1) -> torch.Tensor:
-        """Observations from resets on the evaluation seeds (repeated to ``batch_size``)."""
+        """Observations from resets on the validation seeds (repeated to ``batch_size``)."""
         reps = -(-batch_size // len(self._example))
         return self._example.repeat(reps, *([1] * (self._example.dim() - 1)))[:batch_size].clone()
 
     # ------------------------------------------------------------ evaluation
-    def _act(self, policy: nn.Module | None, obs: Any) -> Any:
-        if policy is None:  # the random policy (the action space is seeded per episode)
-            return self.action_space.sample()
-        with torch.inference_mode():
-            out = policy(_preprocess(self.observation_space, obs))[0]
-        space = self.action_space
-        if isinstance(space, spaces.Discrete):
-            return int(out.argmax())
-        assert isinstance(space, spaces.Box)
-        return np.clip(out.numpy(), space.low, space.high).astype(space.dtype)
+    def episode_returns(
+        self, policy: nn.Module | None, seeds: Sequence[int] | None = None
+    ) -> list[float]:
+        """Return of one greedy episode per seed (default: the validation seeds); ``None``
+        plays the uniformly random policy."""
+        chosen = self.eval_seeds if seeds is None else seeds
+        return episode_returns(self.env_id, self.env_kwargs, chosen, policy)
 
-    def _episode_returns(self, policy: nn.Module | None) -> list[float]:
-        """Return of one deterministic episode per evaluation seed (``None``: random policy)."""
-        env = make_gym_env(self.env_id, self.env_kwargs)
-        returns = []
-        try:
-            for seed in self.eval_seeds:
-                self.action_space.seed(seed)
-                obs, _ = env.reset(seed=seed)
-                total, done = 0.0, False
-                while not done:
-                    obs, reward, terminated, truncated, _ = env.step(self._act(policy, obs))
-                    total += float(reward)
-                    done = terminated or truncated
-                returns.append(total)
-        finally:
-            env.close()
-        return returns
-
-    def metrics_of(self, returns: Sequence[float]) -> dict[str, float]:
-        """``mean_return``, ``std_return`` and ``normalized_return`` of episode returns."""
+    def metrics_of(self, returns: Sequence[float], prefix: str = "") -> dict[str, float]:
+        """``mean_return``, ``std_return`` and ``normalized_return`` of episode returns (keys
+        prefixed with ``prefix``, e.g. ``"test_"``)."""
         mean = float(np.mean(returns))
         if self.return_range:
             low, high = self.return_range
@@ -358,27 +262,49 @@ class ControlTask(Task):
         else:
             normalized = mean
         return {
-            "normalized_return": normalized,
-            "mean_return": mean,
-            "std_return": float(np.std(returns)),
+            f"{prefix}normalized_return": normalized,
+            f"{prefix}mean_return": mean,
+            f"{prefix}std_return": float(np.std(returns)),
         }
 
-    def _fit(
-        self, architecture: Architecture, *, seed: int, fidelity: dict[str, int]
-    ) -> TaskResult:
+    def train_policy(self, architecture: Architecture, *, seed: int, timesteps: int) -> nn.Module:
+        """The trained policy network (``build_model(architecture)``, eval mode); the caller
+        seeds torch and pins its threads."""
+        if self.trainer == "ppo":
+            from darwin_bench.tasks.vector_ppo import train_vector_ppo
+
+            return train_vector_ppo(
+                self.env_id,
+                architecture,
+                timesteps=timesteps,
+                seed=seed,
+                config=self.ppo,
+                env_kwargs=self.env_kwargs,
+            )
         from darwin_bench.tasks.ppo import export_policy, train_ppo
 
         agent = train_ppo(
             self.env_id,
             architecture,
-            timesteps=fidelity["timesteps"],
+            timesteps=timesteps,
             seed=seed,
             hyperparameters=self.ppo.sb3_kwargs(),
             n_envs=self.ppo.n_envs,
             env_kwargs=self.env_kwargs,
         )
-        policy = export_policy(agent, architecture)
+        return export_policy(agent, architecture)
+
+    def _fit(
+        self, architecture: Architecture, *, seed: int, fidelity: dict[str, int]
+    ) -> TaskResult:
+        policy = self.train_policy(architecture, seed=seed, timesteps=fidelity["timesteps"])
         if not all(torch.isfinite(p).all() for p in policy.parameters()):
             raise TrainingDiverged("policy weights became non-finite during PPO training")
-        returns = self._episode_returns(policy)
-        return TaskResult(self.metrics_of(returns), policy, details={"returns": returns})
+        returns = self.episode_returns(policy)
+        test_returns = self.episode_returns(policy, self.test_seeds)
+        return TaskResult(
+            self.metrics_of(returns),
+            policy,
+            details={"returns": returns, "test_returns": test_returns},
+            test_metrics=self.metrics_of(test_returns, "test_"),
+        )

@@ -1,4 +1,5 @@
-"""ControlTask: PPO-trained policy networks on Gymnasium envs, scored by mean return."""
+"""ControlTask: PPO-trained policy networks on Gymnasium envs, scored by mean return on
+validation episodes and reported on held-out test episodes."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ def cartpole() -> ControlTask:
 def test_cartpole_shapes_example_input_and_tuned_ppo(cartpole: ControlTask) -> None:
     assert cartpole.name == "cartpole"
     assert cartpole.input_shape == (4,) and cartpole.num_outputs == 2
-    assert cartpole.fidelities == {"timesteps": 20_000}
-    assert cartpole.ppo == TUNED_PPO["CartPole-v1"]
+    assert cartpole.fidelities == {"timesteps": 30_000}
+    assert cartpole.ppo == TUNED_PPO["CartPole-v1"] and cartpole.trainer == "ppo"
     assert cartpole.return_range == (0.0, 500.0)
     batch = cartpole.example_input(7)
     assert batch.shape == (7, 4) and batch.dtype == torch.float32
@@ -38,11 +39,13 @@ def test_cartpole_shapes_example_input_and_tuned_ppo(cartpole: ControlTask) -> N
     np.testing.assert_allclose(batch[0].numpy(), first_obs)
 
 
-def test_same_seed_same_policy_and_returns(cartpole: ControlTask) -> None:
+@pytest.mark.parametrize("trainer", ["ppo", "sb3"])
+def test_same_seed_same_policy_and_returns(trainer: str) -> None:
+    cartpole = ControlTask("CartPole-v1", trainer=trainer, eval_episodes=3, test_episodes=3)
     arch = mlp(cartpole, 32)
     a = cartpole.fit(arch, seed=5, fidelity={"timesteps": 512})
     b = cartpole.fit(arch, seed=5, fidelity={"timesteps": 512})
-    assert a.metrics == b.metrics
+    assert a.metrics == b.metrics and a.test_metrics == b.test_metrics
     for (name, pa), pb in zip(a.model.state_dict().items(), b.model.state_dict().values()):
         assert torch.equal(pa, pb), name
     c = cartpole.fit(arch, seed=6, fidelity={"timesteps": 512})
@@ -56,24 +59,59 @@ def test_scored_model_is_the_architecture_and_its_returns(cartpole: ControlTask)
     assert [k for k in result.model.state_dict()] == [k for k in built.state_dict()]
     assert result.details["timesteps"] == 512
     returns = result.details["returns"]
-    assert len(returns) == len(cartpole.eval_seeds)
-    # Re-running the exported network greedily on the evaluation seeds gives the same returns.
-    assert cartpole._episode_returns(result.model) == returns
+    assert len(returns) == len(cartpole.eval_seeds) == 10
+    # Re-running the exported network greedily on the validation seeds gives the same returns.
+    assert cartpole.episode_returns(result.model) == returns
     assert result.metrics["mean_return"] == pytest.approx(np.mean(returns))
     assert result.metrics["normalized_return"] == pytest.approx(np.mean(returns) / 500.0)
     assert cartpole.score(result.metrics) == result.metrics["normalized_return"]
 
 
-def test_ppo_learns_cartpole(cartpole: ControlTask) -> None:
-    arch = mlp(cartpole, 64, 64)
-    trained = cartpole.fit(arch, seed=0, fidelity={"timesteps": 8192})
+def test_validation_selects_test_reports_on_held_out_seeds(cartpole: ControlTask) -> None:
+    assert not set(cartpole.eval_seeds) & set(cartpole.test_seeds)
+    assert len(cartpole.test_seeds) == 20
+    result = cartpole.fit(mlp(cartpole, 16), seed=3, fidelity={"timesteps": 1024})
+    assert set(result.metrics) == {"normalized_return", "mean_return", "std_return"}
+    assert set(result.test_metrics) == {
+        "test_normalized_return",
+        "test_mean_return",
+        "test_std_return",
+    }
+    test_returns = cartpole.episode_returns(result.model, cartpole.test_seeds)
+    assert result.details["test_returns"] == test_returns
+    assert result.test_metrics["test_mean_return"] == pytest.approx(np.mean(test_returns))
+
+
+def test_episodes_match_one_env_stepped_by_hand(cartpole: ControlTask) -> None:
+    """The vectorized evaluation plays exactly the episode ``reset(seed=s)`` starts."""
+    policy = build_model(mlp(cartpole, 8))
+    env = gym.make("CartPole-v1")
+    seed = cartpole.test_seeds[3]
+    obs, _ = env.reset(seed=seed)
+    total, done = 0.0, False
+    while not done:
+        with torch.no_grad():
+            action = int(policy(torch.as_tensor(obs)[None]).argmax())
+        obs, reward, terminated, truncated, _ = env.step(action)
+        total += float(reward)
+        done = terminated or truncated
+    assert cartpole.episode_returns(policy, [seed]) == [total]
+
+
+@pytest.mark.parametrize("trainer", ["ppo", "sb3"])
+def test_ppo_learns_cartpole(cartpole: ControlTask, trainer: str) -> None:
+    task = ControlTask("CartPole-v1", trainer=trainer, eval_episodes=5, test_episodes=5)
+    trained = task.fit(mlp(task, 64, 64), seed=0, fidelity={"timesteps": 8192})
     # A uniformly random policy keeps the pole up ~20 steps; trained policies far longer.
     assert cartpole.random_return < 40
     assert trained.metrics["mean_return"] > 3 * cartpole.random_return
 
 
-def test_box_actions_and_raw_score() -> None:
-    task = ControlTask("Pendulum-v1", timesteps=256, eval_episodes=2)
+@pytest.mark.parametrize("trainer", ["ppo", "sb3"])
+def test_box_actions_and_raw_score(trainer: str) -> None:
+    task = ControlTask(
+        "Pendulum-v1", timesteps=256, eval_episodes=2, test_episodes=2, trainer=trainer
+    )
     assert task.num_outputs == 1 and task.return_range is None
     result = task.fit(mlp(task, 16), seed=0, fidelity={})
     assert result.model(task.example_input(1)).shape == (1, 1)
@@ -81,8 +119,11 @@ def test_box_actions_and_raw_score() -> None:
     assert task.worst_score == task.random_return < 0
 
 
-def test_discrete_observations_are_one_hot() -> None:
-    task = ControlTask("FrozenLake-v1", timesteps=256, eval_episodes=2)
+@pytest.mark.parametrize("trainer", ["ppo", "sb3"])
+def test_discrete_observations_are_one_hot(trainer: str) -> None:
+    task = ControlTask(
+        "FrozenLake-v1", timesteps=256, eval_episodes=2, test_episodes=2, trainer=trainer
+    )
     assert task.input_shape == (16,) and task.num_outputs == 4
     assert torch.equal(task.example_input(1)[0], torch.eye(16)[0])
     result = task.fit(mlp(task, 16), seed=0, fidelity={})
@@ -110,6 +151,10 @@ def test_bad_input_is_a_clear_value_error() -> None:
             ControlTask("darwin_bench_test/MultiBinary-v0")
     finally:
         del gym.registry["darwin_bench_test/MultiBinary-v0"]
+    with pytest.raises(ValueError, match="trainer must be one of"):
+        ControlTask("CartPole-v1", trainer="dqn")
+    with pytest.raises(ValueError, match="test_episodes"):
+        ControlTask("CartPole-v1", test_episodes=0)
     with pytest.raises(ValueError, match="return_range"):
         ControlTask("CartPole-v1", return_range=(1.0, 1.0))
     with pytest.raises(ValueError, match="lr_schedule"):
@@ -130,5 +175,6 @@ def test_cartpole_env_reports_returns() -> None:
     _, reward, _, truncated, info = env.step(space.sample(np.random.default_rng(0)))
     assert truncated and info["status"] == "ok"
     assert {"mean_return", "std_return", "normalized_return"} <= set(info["metrics"])
+    assert not any(k.startswith("test_") for k in info["metrics"])
     assert info["fidelity"] == {"timesteps": 256}
     assert 0.0 <= float(reward) <= 1.0

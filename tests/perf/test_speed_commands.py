@@ -1,0 +1,44 @@
+"""The speed benchmarks run end to end at tiny sizes and print JSON (the figures themselves are
+measured by the commands, not asserted by tests)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from darwin_bench.cli import main
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
+    assert main(["perf", *argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_perf_population(capsys) -> None:
+    report = run_json(capsys, "population", "--n", "3", "--epochs", "1")
+    assert report["networks"] == 3 and report["fidelity"] == {"epochs": 1}
+    assert report["per_model"]["wall_seconds"] > 0 and report["batched"]["failed"] == []
+    assert report["speedup"] > 0 and report["speedup_bound"] > 0
+    assert 0 <= report["batched"]["mean_val_accuracy"] <= 1
+
+
+def test_perf_population_refuses_networks_without_a_batched_trainer(capsys) -> None:
+    assert main(["perf", "population", "--env", "darwin_bench/Digits-CNN-v0", "--n", "2"]) == 2
+    assert "no batched trainer" in capsys.readouterr().err
+
+
+def test_perf_control(capsys) -> None:
+    report = run_json(capsys, "control", "--sb3-timesteps", "256", "--timesteps", "256")
+    assert report["seeds"] == [0] and report["test_episodes"] == 20
+    assert report["sb3_default"]["ppo"]["n_steps"] == 2048  # SB3's defaults
+    assert len(report["task"]["mean_test_return_per_seed"]) == 1
+    assert report["meets_target"] is False  # 256 steps do not balance a pole
+
+
+def test_perf_overhead(capsys) -> None:
+    kwargs = json.dumps({"epochs": 1, "measure_latency": False})
+    report = run_json(capsys, "overhead", "--steps", "2", "--env-kwargs", kwargs)
+    assert report["steps"] == 2
+    assert 0 < report["mean_training_and_costing_seconds"] < report["mean_step_seconds"]
+    assert 0 < report["runlog_fraction"] < report["overhead_fraction"] < 1
