@@ -42,7 +42,8 @@ class PopulationEnv(VectorEnv, CoreHelpers):
 
     metadata: dict[str, Any] = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
 
-    #: The core class (tabular envs swap in one that answers from a table).
+    #: The search core this env wraps (tabular envs answer from a table; synapse envs keep a
+    #: lineage).
     core_class: type[SearchCore] = SearchCore
 
     def __init__(self, num_envs: int = 8, **kwargs: Any) -> None:

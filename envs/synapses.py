@@ -39,6 +39,7 @@ from darwin_bench.spaces.synapses import SynapseSpace
 from darwin_bench.tasks.lineage import Layer, LineageTask
 from darwin_bench.validation import check_choice
 from envs.core import SearchCore
+from envs.population import PopulationEnv
 from envs.proposal import ProposalEnv
 
 INHERIT = ("parent", "ancestor", "scratch")
@@ -170,3 +171,21 @@ class SynapseEnv(ProposalEnv):
         return core.ancestor_task.trained_weights(
             architecture, evaluation.seed, evaluation.fidelity
         )
+
+
+class SynapsePopulationEnv(PopulationEnv):
+    """The population form of a synapse env: a generation of offspring masks per step.
+
+    Made with ``gym.make_vec(id, num_envs=K, vectorization_mode="vector_entry_point")``. Each
+    offspring's parent is resolved from the evaluations of earlier steps only, so a generation
+    of offspring of one parent is one step; with ``task_kwargs={"batched": True}`` they train
+    as one batched population (:mod:`darwin_bench.batched.masked`). Kwargs are those of
+    :class:`SynapseCore`.
+    """
+
+    core_class = SynapseCore
+
+    @property
+    def search_space(self) -> SynapseSpace:
+        """The ``synapses`` space (``masks(genome)``, ``flatten(masks)``, ``full()``)."""
+        return self.core.synapse_space  # type: ignore[attr-defined]

@@ -15,7 +15,8 @@ from darwin_bench.batched.dense import (
     dense_net,
     load_weights,
 )
-from darwin_bench.batched.trainer import DenseRun, DenseTrainer, train_dense
+from darwin_bench.batched.population import DenseRun, train_dense
+from darwin_bench.batched.trainer import DenseTrainer
 
 __all__ = [
     "ACTIVATIONS",

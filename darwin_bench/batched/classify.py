@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from darwin_bench.architecture import Architecture
 from darwin_bench.batched.dense import dense_net, load_weights
-from darwin_bench.batched.trainer import DenseRun, train_dense
+from darwin_bench.batched.population import DenseRun, train_dense
 from darwin_bench.seeding import torch_determinism
 
 if TYPE_CHECKING:

@@ -18,88 +18,18 @@ program (other kernels, another dropout stream): its results agree in distributi
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
+from darwin_bench.batched.activations import activate, activate_backward
 from darwin_bench.batched.dense import DenseNet, LayerWeights
 from darwin_bench.batched.layout import ALIGN_ROWS, Group, Layout, round_up
 from darwin_bench.seeding import derive_seed
 from darwin_bench.training import TrainConfig
-from darwin_bench.validation import check_choice
 
 #: Rows per evaluation chunk (a multiple of ``ALIGN_ROWS``).
 EVAL_CHUNK = 512
-
-Split = tuple[torch.Tensor, torch.Tensor]
-
-
-@dataclass
-class DenseRun:
-    """What the batched trainer returns for one network.
-
-    Attributes:
-        weights: trained ``(weight (out, in), bias (out,))`` per layer.
-        history: mean training loss of each epoch.
-        evaluations: per evaluated epoch, ``{"epoch", "train_loss", "<set>_accuracy",
-            "<set>_loss", ...}`` for every evaluation set.
-        error: why training failed (a non-finite loss or weights), else ``None``.
-        train_seconds: this network's share of the batch's wall time (by its MACs).
-    """
-
-    weights: list[LayerWeights]
-    history: list[float]
-    evaluations: list[dict[str, float]] = field(default_factory=list)
-    error: str | None = None
-    train_seconds: float = 0.0
-
-
-@contextmanager
-def _threads(count: int) -> Iterator[None]:
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def _activate(act: str | None, z: torch.Tensor, out: torch.Tensor) -> None:
-    if act is None:
-        out.copy_(z)
-    elif act == "relu":
-        torch.clamp_min(z, 0.0, out=out)
-    elif act == "tanh":  # 2 sigmoid(2z) - 1: torch.tanh is 10x slower on some CPU builds
-        torch.mul(z, 2.0, out=out)
-        torch.sigmoid(out, out=out)
-        out.mul_(2.0).sub_(1.0)
-    elif act == "sigmoid":
-        torch.sigmoid(z, out=out)
-    elif act == "gelu":
-        torch.ops.aten.gelu.out(z, out=out)
-    else:
-        torch.ops.aten.elu.out(z, 1.0, 1, 1, out=out)
-
-
-def _activate_backward(
-    act: str | None, grad: torch.Tensor, z: torch.Tensor, a: torch.Tensor, out: torch.Tensor
-) -> None:
-    aten = torch.ops.aten
-    if act is None:
-        out.copy_(grad)
-    elif act == "relu":
-        aten.threshold_backward.grad_input(grad, a, 0.0, grad_input=out)
-    elif act == "tanh":
-        aten.tanh_backward.grad_input(grad, a, grad_input=out)
-    elif act == "sigmoid":
-        aten.sigmoid_backward.grad_input(grad, a, grad_input=out)
-    elif act == "gelu":
-        aten.gelu_backward.grad_input(grad, z, grad_input=out)
-    else:
-        aten.elu_backward.grad_input(grad, 1.0, 1, 1, False, z, grad_input=out)
 
 
 def _take(buffer: torch.Tensor, rows: slice | torch.Tensor) -> torch.Tensor:
@@ -134,7 +64,9 @@ class DenseTrainer:
         nets: the networks.
         seeds: one seed per network (its minibatch order and dropout masks).
         config: learning rate, batch size, weight decay, gradient clipping.
-        schedule: ``"constant"`` learning rate, or ``"cosine"`` annealing to 0 over training.
+        schedule: ``schedule(step, steps)`` scales the learning rate before each step (e.g.
+            :func:`darwin_bench.training.cosine`), as in ``train_supervised``; ``None``:
+            constant.
         threads: torch threads while training.
     """
 
@@ -144,12 +76,12 @@ class DenseTrainer:
         seeds: Sequence[int],
         config: TrainConfig,
         *,
-        schedule: str = "constant",
+        schedule: Callable[[int, int], float] | None = None,
         threads: int = 1,
     ) -> None:
         if len(nets) != len(seeds):
             raise ValueError(f"need one seed per net; got {len(seeds)} seeds for {len(nets)}")
-        self.schedule = check_choice("schedule", schedule, ("constant", "cosine"))
+        self.schedule = schedule
         self.config, self.threads = config, int(threads)
         self.seeds = [int(s) for s in seeds]
         self.layout = Layout(nets)
@@ -183,7 +115,7 @@ class DenseTrainer:
                     continue
                 z, a = bufs.z[key], bufs.a[key]
                 for act, rows in hidden.runs:
-                    _activate(act, z[rows], a[rows])
+                    activate(act, z[rows], a[rows])
                 if masks is not None and hidden.dropout:
                     torch.mul(a, masks[key], out=bufs.out[key])
 
@@ -213,7 +145,7 @@ class DenseTrainer:
                 if hidden.dropout:
                     da.mul_(masks[key])
                 for act, rows in hidden.runs:
-                    _activate_backward(
+                    activate_backward(
                         act, da[rows], bufs.z[key][rows], bufs.a[key][rows], bufs.dz[key][rows]
                     )
             for g in layout.groups[position]:
@@ -345,9 +277,8 @@ class DenseTrainer:
             totals[self.layout.logit_order] += losses.double()
             self._backward(bufs, dlogits, step_masks)
             lr = self.config.lr
-            if self.schedule == "cosine":
-                t = epoch * steps + s
-                lr = lr * 0.5 * (1.0 + math.cos(math.pi * t / total_steps))
+            if self.schedule is not None:
+                lr = lr * self.schedule(epoch * steps + s, total_steps)
             self._update(lr)
         return totals
 
@@ -395,64 +326,3 @@ class DenseTrainer:
             k = g.members.index(i)
             out.append((g.weight[k].clone(), g.bias[k, 0].clone()))
         return out
-
-
-def train_dense(
-    nets: Sequence[DenseNet],
-    seeds: Sequence[int],
-    train: Split,
-    *,
-    epochs: int,
-    config: TrainConfig,
-    evals: Mapping[str, Split] | None = None,
-    every_epoch: bool = False,
-    schedule: str = "constant",
-    threads: int = 1,
-) -> list[DenseRun]:
-    """Train ``nets`` together on ``train`` for ``epochs``; evaluate on ``evals`` at the end
-    (and after every epoch with ``every_epoch``). Returns one :class:`DenseRun` per network.
-
-    Inputs are flattened to ``(n, features)``. A network whose loss becomes non-finite gets an
-    ``error`` and no further evaluations; the others are not affected.
-    """
-    start = time.perf_counter()
-    x, y = train[0].reshape(train[0].shape[0], -1), train[1]
-    eval_sets = {k: (v[0].reshape(v[0].shape[0], -1), v[1]) for k, v in (evals or {}).items()}
-    runs = [DenseRun([], []) for _ in nets]
-    with _threads(threads):
-        trainer = DenseTrainer(nets, seeds, config, schedule=schedule, threads=threads)
-        total_steps = epochs * math.ceil(x.shape[0] / config.batch_size)
-        for epoch in range(epochs):
-            totals = trainer.train_epoch(x, y, epoch, total_steps)
-            for i, run in enumerate(runs):
-                if i not in trainer.failed:
-                    run.history.append(float(totals[i]) / x.shape[0])
-            if every_epoch or epoch == epochs - 1:
-                _record(trainer, runs, eval_sets, epoch)
-        for i, run in enumerate(runs):
-            run.weights = trainer.weights(i)
-            finite = all(bool(torch.isfinite(t).all()) for pair in run.weights for t in pair)
-            if i not in trainer.failed and not finite:
-                trainer.failed[i] = "weights became non-finite during training"
-            run.error = trainer.failed.get(i)
-    elapsed = time.perf_counter() - start
-    total_macs = sum(n.macs for n in nets)
-    for run, net in zip(runs, nets):
-        run.train_seconds = elapsed * net.macs / total_macs
-    return runs
-
-
-def _record(
-    trainer: DenseTrainer, runs: list[DenseRun], eval_sets: Mapping[str, Split], epoch: int
-) -> None:
-    metrics: dict[str, tuple[torch.Tensor, torch.Tensor]] = {
-        name: trainer.evaluate(*split) for name, split in eval_sets.items()
-    }
-    for i, run in enumerate(runs):
-        if i in trainer.failed:
-            continue
-        record = {"epoch": float(epoch + 1), "train_loss": run.history[-1]}
-        for name, (accuracy, loss) in metrics.items():
-            record[f"{name}_accuracy"] = float(accuracy[i])
-            record[f"{name}_loss"] = float(loss[i])
-        run.evaluations.append(record)

@@ -66,20 +66,9 @@ def population_benchmark(
     task.fit(architectures[0], seed=0, fidelity=warm)
     task.fit_batch([(a, 0, warm) for a in architectures[:2]])
     start = conditions()
-    half = n // 2  # per-model halves before and after the batched run: a drifting load
-    with timed() as first:  # on a shared machine then weighs on both sides alike
-        per_model = [
-            task.fit(a, seed=s, fidelity=fidelity)
-            for a, s in zip(architectures[:half], seeds[:half])
-        ]
-    with timed() as batched_time:
-        batched = task.fit_batch([(a, s, fidelity) for a, s in zip(architectures, seeds)])
-    with timed() as second:
-        per_model += [
-            task.fit(a, seed=s, fidelity=fidelity)
-            for a, s in zip(architectures[half:], seeds[half:])
-        ]
-    per_model_time = Timing(first.wall + second.wall, first.cpu + second.cpu)
+    per_model, per_model_time, batched, batched_time = _both_sides(
+        task, architectures, seeds, fidelity
+    )
     steps = fidelity["epochs"] * -(-int(task.x_train.shape[0]) // task.train_config.batch_size)
     with timed() as gemm_time:
         gemm_products(architectures, task.train_config.batch_size, steps, task.threads)
@@ -110,6 +99,26 @@ def population_benchmark(
         "conditions_before": start,
         "conditions_after": conditions(),
     }
+
+
+def _both_sides(
+    task: ClassificationTask,
+    architectures: list[Architecture],
+    seeds: list[int],
+    fidelity: dict[str, int],
+) -> tuple[list[Any], Timing, list[Any], Timing]:
+    """Per-model results and time, batched results and time. The per-model halves run before
+    and after the batched run: a drifting load on a shared machine then weighs on both alike."""
+    half = len(architectures) // 2
+    pairs = list(zip(architectures, seeds))
+    with timed() as first:
+        per_model = [task.fit(a, seed=s, fidelity=fidelity) for a, s in pairs[:half]]
+    with timed() as batched_time:
+        batched = task.fit_batch([(a, s, fidelity) for a, s in pairs])
+    with timed() as second:
+        per_model += [task.fit(a, seed=s, fidelity=fidelity) for a, s in pairs[half:]]
+    per_model_time = Timing(first.wall + second.wall, first.cpu + second.cpu)
+    return per_model, per_model_time, batched, batched_time
 
 
 def gemm_products(

@@ -16,7 +16,7 @@ the uncompacted masked network, so that its costs are still measured.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -45,6 +45,10 @@ class AncestorTask(LineageTask, DigitsTask):
         epochs: default training epochs of an offspring (the fidelity).
         lr: an offspring's peak learning rate (cosine schedule).
         batch_size: minibatch size.
+        batched: train offspring with the batched trainer (:mod:`darwin_bench.batched.masked`;
+            compact networks padded to multiples of 32 units), alone or a population at a
+            time with the same result; ``False``: the per-model trainer. Part of the task's
+            config (the two trainers are different programs).
         **kwargs: those of :class:`~darwin_bench.tasks.digits.DigitsTask` (``threads``).
     """
 
@@ -58,10 +62,12 @@ class AncestorTask(LineageTask, DigitsTask):
         epochs: int = 60,
         lr: float = 3e-3,
         batch_size: int = 64,
+        batched: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(epochs=epochs, lr=lr, batch_size=batch_size, **kwargs)
         self.name = "digits-ancestor"
+        self.batched = bool(batched)
         self.space = SynapseSpace(self.input_shape, self.num_outputs, hidden)
         self.ancestor_settings = {
             "hidden": list(self.space.hidden),
@@ -73,7 +79,21 @@ class AncestorTask(LineageTask, DigitsTask):
         self.default_targets = {**self.default_targets, "synapses": self.space.size / 48}
 
     def config(self) -> dict[str, Any]:
-        return {**super().config(), "ancestor": self.ancestor_settings, "schedule": "cosine"}
+        config = {**super().config(), "ancestor": self.ancestor_settings, "schedule": "cosine"}
+        return {**config, "trainer": "batched"} if self.batched else config
+
+    def batch_key(self, architecture: Architecture, fidelity: Mapping[str, int]) -> Hashable:
+        """With ``batched``, offspring at one epoch count train together."""
+        return ("synapses", self.check_fidelity(fidelity)["epochs"]) if self.batched else None
+
+    def _train_offspring_batch(
+        self, items: Sequence[tuple[Architecture, Any, int, int]]
+    ) -> list[tuple[TaskResult, Any] | Exception]:
+        if not self.batched:
+            return super()._train_offspring_batch(items)
+        from darwin_bench.batched.masked import train_offspring
+
+        return train_offspring(self, items)
 
     # ------------------------------------------------------------------ hooks
     def _train_ancestor(self) -> tuple[list[Layer], dict[str, float]]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from darwin_bench.architecture import Architecture
@@ -32,7 +32,7 @@ from darwin_bench.metrics import split_test_metrics
 from darwin_bench.models.masked import Layer
 from darwin_bench.seeding import torch_determinism
 from darwin_bench.spaces.synapses import SynapseSpace
-from darwin_bench.tasks.base import Task, TaskResult
+from darwin_bench.tasks.base import FitRequest, Task, TaskResult
 from darwin_bench.validation import check_choice
 
 #: Trained weight sets kept in memory per task (older ones are re-trained on demand).
@@ -172,16 +172,62 @@ class LineageTask(Task):
             EmptyLayerError: when its mask empties a hidden layer (a failed evaluation).
             TrainingDiverged: when training produces a non-finite loss.
         """
-        epochs = fidelity["epochs"]
-        self.remember(architecture)
-        initial = self._initial_state(architecture, seed)
-        result, state = self._train_offspring(architecture, initial, seed=seed, epochs=epochs)
-        self._states[self._key(architecture, seed, epochs)] = state
-        while len(self._states) > KEEP_WEIGHTS:
-            self._states.popitem(last=False)
-        masks = self.space.masks(self.space.encode(architecture))
-        result.metrics["mask_synapses"] = float(sum(int(m.sum()) for m in masks))
-        return result
+        outcome = self._offspring([(architecture, seed, fidelity)])[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def fit_batch(self, requests: Sequence[FitRequest]) -> list[TaskResult | Exception]:
+        """Train several offspring through :meth:`_train_offspring_batch` (a batched task
+        trains them together; see :meth:`batch_key`)."""
+        self.prepare()
+        return self._offspring([(a, s, self.check_fidelity(f)) for a, s, f in requests])
+
+    def _offspring(
+        self, requests: Sequence[tuple[Architecture, int, dict[str, int]]]
+    ) -> list[TaskResult | Exception]:
+        """Resolve each offspring's starting weights (from earlier evaluations only), train them
+        with :meth:`_train_offspring_batch`, keep their trained weights."""
+        out: list[TaskResult | Exception] = []
+        items: list[tuple[int, Architecture, Any, int, int]] = []
+        for k, (architecture, seed, fidelity) in enumerate(requests):
+            try:
+                self.remember(architecture)
+                initial = self._initial_state(architecture, seed)
+            except Exception as exc:  # one failed offspring does not fail the others
+                out.append(exc)
+                continue
+            out.append(ValueError("not trained"))  # replaced below
+            items.append((k, architecture, initial, seed, fidelity["epochs"]))
+        trained = self._train_offspring_batch([item[1:] for item in items])
+        for (k, architecture, _, seed, epochs), outcome in zip(items, trained, strict=True):
+            if isinstance(outcome, Exception):
+                out[k] = outcome
+                continue
+            result, state = outcome
+            self._states[self._key(architecture, seed, epochs)] = state
+            while len(self._states) > KEEP_WEIGHTS:
+                self._states.popitem(last=False)
+            masks = self.space.masks(self.space.encode(architecture))
+            result.metrics["mask_synapses"] = float(sum(int(m.sum()) for m in masks))
+            out[k] = result
+        return out
+
+    def _train_offspring_batch(
+        self, items: Sequence[tuple[Architecture, Any, int, int]]
+    ) -> list[tuple[TaskResult, Any] | Exception]:
+        """Train ``(architecture, starting state, seed, epochs)`` items; the default trains them
+        one by one with :meth:`_train_offspring`, each under its own seed (as :meth:`fit`)."""
+        out: list[tuple[TaskResult, Any] | Exception] = []
+        for architecture, initial, seed, epochs in items:
+            try:
+                with torch_determinism(seed, self.threads):
+                    out.append(
+                        self._train_offspring(architecture, initial, seed=seed, epochs=epochs)
+                    )
+            except Exception as exc:  # one failed offspring does not fail the others
+                out.append(exc)
+        return out
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickles (for worker processes) leave the trained weights behind."""

@@ -188,12 +188,3 @@ def test_bad_input_is_a_value_error() -> None:
             epochs=1,
             config=TrainConfig(),
         )
-    with pytest.raises(ValueError, match="schedule"):
-        train_dense(
-            nets,
-            seeds,
-            (torch.zeros(4, 64), torch.zeros(4).long()),
-            epochs=1,
-            config=TrainConfig(),
-            schedule="step",
-        )
