@@ -64,8 +64,7 @@ class CNNSpace(LayeredSpace):
             out.append({"type": "dense", "units": globals_["head"], "activation": "relu"})
         if globals_["dropout"] > 0:
             out.append({"type": "dropout", "rate": globals_["dropout"]})
-        out.append({"type": "dense", "units": self.num_outputs, "activation": None})
-        return Architecture(self.name, self.input_shape, self.num_outputs, tuple(out))
+        return self._classifier(out)
 
     def parse_architecture(
         self, architecture: Architecture
@@ -73,12 +72,7 @@ class CNNSpace(LayeredSpace):
         layers: list[dict[str, Any]] = []
         globals_: dict[str, Any] = {"head": 0, "dropout": 0.0}
         seen_flatten = False
-        body = list(architecture.layers)
-        if not body or body[-1]["type"] != "dense" or body[-1]["units"] != self.num_outputs:
-            raise ValueError(
-                f"architecture must end with a dense layer of {self.num_outputs} units"
-            )
-        for layer in body[:-1]:
+        for layer in self._hidden(architecture.layers):
             kind = layer["type"]
             if kind == "conv2d" and not seen_flatten:
                 layers.append(

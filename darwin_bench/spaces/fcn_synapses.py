@@ -17,17 +17,15 @@ the weights per kernel of each layer, so agents count paths, caps and targets in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
 from darwin_bench.architecture import Architecture
-from darwin_bench.hashing import data_hash
 from darwin_bench.models.fcn import build_fcn
 from darwin_bench.models.masked_fcn import conv_layers
 from darwin_bench.spaces.base import Genome, SearchSpace
 from darwin_bench.spaces.fcn import FCNSpace
-from darwin_bench.spaces.synapses import SynapseSpace, pack_mask, unpack_mask
+from darwin_bench.spaces.synapses import SynapseSpace, unpack_mask
 
 
 class FCNSynapseSpace(SynapseSpace):
@@ -42,6 +40,8 @@ class FCNSynapseSpace(SynapseSpace):
     """
 
     name = "fcn-synapses"
+    widths_name = "channels"
+    entry_name = "kernel"
 
     def __init__(
         self,
@@ -71,14 +71,8 @@ class FCNSynapseSpace(SynapseSpace):
         self.entry_weights = tuple(int(np.prod(c.kernel_size)) for c in convs)
 
     def _decode(self, genome: Genome) -> Architecture:
-        packed = pack_mask(genome)
-        extra = {
-            "mask": packed,
-            "mask_sha256": data_hash(packed),
-            "synapses": int(genome.sum()),
-            "init": {"from": "ancestor"},
-        }
         a = self.ancestor
+        extra = self._mask_extra(genome)
         return Architecture(self.name, a.input_shape, a.num_outputs, a.layers, (), extra)
 
     def encode(self, architecture: Architecture) -> Genome:
@@ -92,18 +86,3 @@ class FCNSynapseSpace(SynapseSpace):
         if list(architecture.layers) != list(self.ancestor.layers):
             raise ValueError("architecture layers do not match this space's ancestor FCN")
         return unpack_mask(str(architecture.extra["mask"]), self.size)
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "space": self.name,
-            "input_shape": list(self.input_shape),
-            "num_outputs": self.num_outputs,
-            "channels": list(self.hidden),
-            "layers": [list(s) for s in self.shapes],
-            "genes": f"{self.size} binary (one per kernel)",
-            "genomes": f"2^{self.size}",
-        }
-
-    def full(self) -> Genome:
-        """The ancestor's genome: every kernel kept."""
-        return np.ones(self.size, dtype=np.int8)

@@ -106,6 +106,23 @@ class LayeredSpace(SearchSpace):
             ValueError: when the architecture does not come from this space.
         """
 
+    def _classifier(self, layers: list[dict[str, Any]]) -> Architecture:
+        """``layers`` followed by the linear output layer of ``num_outputs`` units."""
+        output = {"type": "dense", "units": self.num_outputs, "activation": None}
+        return Architecture(self.name, self.input_shape, self.num_outputs, (*layers, output))
+
+    def _hidden(self, layers: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The layers before the output layer :meth:`_classifier` appends.
+
+        Raises:
+            ValueError: when the last layer is not that output layer.
+        """
+        if not layers or layers[-1]["type"] != "dense" or layers[-1]["units"] != self.num_outputs:
+            raise ValueError(
+                f"architecture must end with a dense layer of {self.num_outputs} units"
+            )
+        return list(layers[:-1])
+
     # ------------------------------------------------------------------- layout
     @cached_property
     def genes(self) -> tuple[Gene, ...]:

@@ -37,20 +37,14 @@ class MLPSpace(LayeredSpace):
             )
             if globals_["dropout"] > 0:
                 out.append({"type": "dropout", "rate": globals_["dropout"]})
-        out.append({"type": "dense", "units": self.num_outputs, "activation": None})
-        return Architecture(self.name, self.input_shape, self.num_outputs, tuple(out))
+        return self._classifier(out)
 
     def parse_architecture(
         self, architecture: Architecture
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         layers: list[dict[str, Any]] = []
         dropout = 0.0
-        body = [la for la in architecture.layers if la["type"] != "flatten"]
-        if not body or body[-1]["type"] != "dense" or body[-1]["units"] != self.num_outputs:
-            raise ValueError(
-                f"architecture must end with a dense layer of {self.num_outputs} units"
-            )
-        for layer in body[:-1]:
+        for layer in self._hidden([la for la in architecture.layers if la["type"] != "flatten"]):
             if layer["type"] == "dense":
                 layers.append({"width": layer["units"], "activation": layer["activation"]})
             elif layer["type"] == "dropout":

@@ -18,7 +18,7 @@ import base64
 import itertools
 from collections.abc import Sequence
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
@@ -51,6 +51,9 @@ class SynapseSpace(SearchSpace):
     """
 
     name = "synapses"
+    #: What :meth:`describe` calls the ancestor's hidden widths and one mask entry.
+    widths_name: ClassVar[str] = "hidden"
+    entry_name: ClassVar[str] = "synapse"
 
     def __init__(
         self,
@@ -145,14 +148,19 @@ class SynapseSpace(SearchSpace):
             layers.append({"type": "flatten"})
         layers += [{"type": "dense", "units": w, "activation": "relu"} for w in self.hidden]
         layers.append({"type": "dense", "units": self.num_outputs, "activation": None})
+        extra = self._mask_extra(genome)
+        return Architecture(self.name, self.input_shape, self.num_outputs, tuple(layers), (), extra)
+
+    @staticmethod
+    def _mask_extra(genome: Genome) -> dict[str, Any]:
+        """``Architecture.extra`` of a mask: packed, its hash, its count, init from the ancestor."""
         packed = pack_mask(genome)
-        extra = {
+        return {
             "mask": packed,
             "mask_sha256": data_hash(packed),
             "synapses": int(genome.sum()),
             "init": {"from": "ancestor"},
         }
-        return Architecture(self.name, self.input_shape, self.num_outputs, tuple(layers), (), extra)
 
     def encode(self, architecture: Architecture) -> Genome:
         """The mask stored in ``architecture.extra["mask"]``.
@@ -216,8 +224,8 @@ class SynapseSpace(SearchSpace):
             "space": self.name,
             "input_shape": list(self.input_shape),
             "num_outputs": self.num_outputs,
-            "hidden": list(self.hidden),
+            self.widths_name: list(self.hidden),
             "layers": [list(s) for s in self.shapes],
-            "genes": f"{self.size} binary (one per synapse)",
+            "genes": f"{self.size} binary (one per {self.entry_name})",
             "genomes": f"2^{self.size}",
         }
