@@ -15,7 +15,7 @@ from sklearn.datasets import load_wine
 import darwin_bench
 from baselines import AGENTS
 from baselines.runner import run_agent
-from darwin_bench.registration_api import PLUGIN_IDS, builder_id
+from envs.plugins import PLUGIN_IDS, builder_id
 from envs.registration import ENVS, get_entry
 
 

@@ -12,7 +12,7 @@ import pytest
 
 import darwin_bench
 from darwin_bench.cli import main
-from darwin_bench.registration_api import PLUGIN_IDS
+from envs.plugins import PLUGIN_IDS
 
 PLUGIN = """
 import darwin_bench
