@@ -25,7 +25,7 @@ from envs.helpers import helpers
 
 
 @dataclass
-class PPOConfig(AgentConfig):
+class PPOControllerConfig(AgentConfig):
     """Settings of the PPO controller (stable-baselines3 names and meanings).
 
     Attributes:
@@ -68,11 +68,11 @@ class PPOConfig(AgentConfig):
         self.net_arch = [check_positive_int("net_arch", w) for w in self.net_arch]
 
 
-class PPOController(Agent[PPOConfig]):
+class PPOController(Agent[PPOControllerConfig]):
     """PPO on the builder env: a policy over genes, trained on the networks' rewards."""
 
     name = "ppo"
-    config_class = PPOConfig
+    config_class = PPOControllerConfig
     forms = ("builder",)
 
     def run(self, envs: EnvFactory, seed: int) -> None:
