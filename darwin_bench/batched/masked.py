@@ -25,7 +25,7 @@ from darwin_bench.tasks.base import TaskResult, TrainingDiverged
 from darwin_bench.training import cosine
 
 if TYPE_CHECKING:
-    from darwin_bench.tasks.ancestor import AncestorTask
+    from darwin_bench.tasks.ancestor import MaskedMLPTask
 
 #: Hidden widths are padded up to a multiple of this many units.
 PAD = 32
@@ -71,7 +71,7 @@ Offspring = tuple[Architecture, list[Layer], int, int]
 
 
 def train_offspring(
-    task: AncestorTask, items: Sequence[Offspring]
+    task: MaskedMLPTask, items: Sequence[Offspring]
 ) -> list[tuple[TaskResult, list[Layer]] | Exception]:
     """Train masked offspring of ``task`` together: each is compacted, trained with the task's
     trainer settings and a cosine schedule, and scored; returns ``(result, trained weights in

