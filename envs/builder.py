@@ -38,8 +38,11 @@ class BuilderEnv(CoreHelpers, gym.Env[np.ndarray, np.int64]):
 
     metadata: dict[str, Any] = {"render_modes": []}
 
+    #: The core class (tabular envs swap in one that answers from a table).
+    core_class: type[SearchCore] = SearchCore
+
     def __init__(self, **kwargs: Any) -> None:
-        self.core = SearchCore(**kwargs)
+        self.core = self.core_class(**kwargs)
         nvec = self.core.space.nvec
         self.action_space = spaces.Discrete(int(nvec.max()))
         self.observation_space = spaces.MultiDiscrete(nvec + 1)

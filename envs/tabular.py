@@ -1,6 +1,6 @@
 """Tabular envs: a live env's problem answered from a table of pre-evaluated networks.
 
-A tabular env is the live proposal (or population) env of the same task, bounded space,
+A tabular env is the live proposal (or population, or builder) env of the same task, bounded space,
 reward and costs, with the evaluator swapped for a :class:`~darwin_bench.tables.lookup.
 TableEvaluator`: every step is a lookup of what training would have given, so a search over
 hundreds of seeds takes seconds. What is the same as live: the action space and genomes, the
@@ -39,6 +39,7 @@ from darwin_bench.evaluation import EvalRequest
 from darwin_bench.tables.build import BuildPlan
 from darwin_bench.tables.lookup import TableEvaluator
 from darwin_bench.tables.table import Table, load_table
+from envs.builder import BuilderEnv
 from envs.core import SearchCore
 from envs.population import PopulationEnv
 from envs.proposal import ProposalEnv
@@ -197,6 +198,12 @@ class TabularEnv(ProposalEnv):
 
 class TabularPopulationEnv(PopulationEnv):
     """A population env answered from a table (see the module docstring)."""
+
+    core_class = TabularCore
+
+
+class TabularBuilderEnv(BuilderEnv):
+    """A builder env (one gene per step) answered from a table (see the module docstring)."""
 
     core_class = TabularCore
 

@@ -18,7 +18,7 @@ import os
 import subprocess
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -120,6 +120,9 @@ def build_entries(
         if epochs in curve.failures or model is None:  # costed untrained, as live failures are
             with torch_determinism(seed):
                 model = task.build(architecture)
+        # Host latency is timed once per network (seed index 0): it depends on the layers, not
+        # on trained values; the other seeds' entries get the same figures at assembly.
+        config = cost_config if k == 0 else replace(cost_config, latency=False)
         out.append(
             {
                 "row": row,
@@ -129,7 +132,7 @@ def build_entries(
                 "test_metrics": curve.test_metrics,
                 "seconds": curve.seconds,
                 "failures": {str(e): r for e, r in curve.failures.items()},
-                "costs": measure_costs(model, task.example_input(1), cost_config),
+                "costs": measure_costs(model, task.example_input(1), config),
                 "train_flops": architecture_train_flops(task, architecture),
             }
         )
@@ -193,11 +196,14 @@ def build_table(
     started = time.time()
     load = os.getloadavg()
     out.parent.mkdir(parents=True, exist_ok=True)
+    # Start the partial file afresh from what survived (a killed build may have left a torn
+    # last line, which must not end up between entries), then append.
+    tmp = partial_path.with_name(partial_path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        for record in [{"identity": identity}, *done.values()]:
+            f.write(json.dumps(record) + "\n")
+    os.replace(tmp, partial_path)
     with partial_path.open("a", encoding="utf-8") as f:
-        if not done:
-            f.seek(0)
-            f.truncate()
-            f.write(json.dumps({"identity": identity}) + "\n")
         for i in range(0, len(batches), per_call):
             for entries in executor(work, batches[i : i + per_call]):
                 for entry in entries:
@@ -285,6 +291,9 @@ def assemble(
     if len(reasons) > 255:
         raise ValueError(f"a table holds at most 255 distinct failure reasons; got {len(reasons)}")
     for name, values in series.items():
+        if name.startswith("cost:"):  # costs timed for seed index 0 only (see build_entries)
+            missing = np.isnan(values) & ~np.isnan(values[:, :1])
+            values[missing] = np.broadcast_to(values[:, :1], values.shape)[missing]
         arrays[name] = values if name.startswith("cost:") else _compact(values)
     costs = sorted(n.split(":", 1)[1] for n in series if n.startswith("cost:"))
     meta = {

@@ -155,3 +155,18 @@ def test_live_only_kwargs_have_no_effect(tiny_tables: dict) -> None:
     genome = plain.core.table.genomes[1]
     assert plain.step(genome)[4]["evaluation"] == other.step(genome)[4]["evaluation"]
     assert TINY_MLP["epochs"] == plain.core.table.max_epochs
+
+
+def test_builder_form_over_a_table(tiny_tables: dict) -> None:
+    from envs.tabular import TabularBuilderEnv
+
+    kwargs = {**tabular_kwargs("mlp", tiny_tables["mlp"]), "budget": 2}
+    builder, proposal = TabularBuilderEnv(**kwargs), TabularEnv(**kwargs)
+    builder.reset(seed=3)
+    proposal.reset(seed=3)
+    done, info = False, {}
+    while not done:
+        valid = np.flatnonzero(builder.action_masks())
+        _, _, done, _, info = builder.step(int(valid[-1]))
+    genome = np.asarray(info["evaluation"].genome)
+    assert proposal.step(genome)[4]["evaluation_id"] == info["evaluation_id"]

@@ -80,6 +80,9 @@ def test_a_killed_build_resumes_without_retraining(tmp_path: Path) -> None:
         build_table(plan, out, executor=dies_after_one, batch_size=3)
     assert not out.exists() and len(out.with_name("t.npz.partial").read_text().splitlines()) == 4
 
+    partial = out.with_name("t.npz.partial")
+    with partial.open("a") as f:
+        f.write('{"row": 3, "k"')  # the torn last line of a SIGKILL during a write
     trained: list[int] = []
 
     def counting(fn, items):
