@@ -36,6 +36,32 @@ class EnvEntry:
     vector_entry_point: str | None = None
 
 
+#: The bounded sub-spaces of the tabular envs (docs/spaces.md): every network is in a table.
+TAB_MLP: dict[str, Any] = {
+    "max_layers": 3,
+    "choices": {"width": [16, 32, 64, 128], "activation": ["relu", "tanh"], "dropout": [0.0, 0.2]},
+}
+TAB_CNN: dict[str, Any] = {
+    "max_layers": 2,
+    "choices": {
+        "filters": [8, 16],
+        "kernel": [1, 3],
+        "pool": ["none", "max"],
+        "activation": ["relu", "elu", "gelu"],
+        "head": [0],
+        "dropout": [0.0],
+    },
+}
+#: The tabular envs' kwargs: the live problem and the packaged table that answers it.
+TAB_MLP_ENV = {"task": "digits", "space": "mlp", "space_kwargs": TAB_MLP, "table": "digits-mlp"}
+TAB_CNN_ENV = {
+    "task": "digits",
+    "space": "cnn",
+    "task_kwargs": {"image": True},
+    "space_kwargs": TAB_CNN,
+    "table": "digits-cnn",
+}
+
 ENTRY_POINTS = {
     "proposal": "envs.proposal:ProposalEnv",
     "builder": "envs.builder:BuilderEnv",
@@ -215,6 +241,26 @@ ENVS: list[EnvEntry] = [
         "seed 000: a MultiBinary(1344) mask over the 3x3 kernels of a 16-32 chain FCN trained "
         "on saliency scenes; offspring inherit their parent's trained weights; cost = synapses",
         {"epochs": 1, "task_kwargs": {"scenes": 60, "ancestor_epochs": 1}},
+    ),
+    EnvEntry(
+        f"{NAMESPACE}/Digits-MLP-Tab-v0",
+        "proposal",
+        TAB_MLP_ENV,
+        "tabular: every one of 1,168 Digits MLPs (1-3 layers of 16-128 relu/tanh units, dropout "
+        "0/0.2) pre-trained with 3 seeds, every epoch 1-20 a lookup; steps cost microseconds",
+        entry_point="envs.tabular:TabularEnv",
+        vector_entry_point="envs.tabular:TabularPopulationEnv",
+    ),
+    *(
+        EnvEntry(
+            f"{NAMESPACE}/Digits-{space.upper()}-Builder-Tab-v0",
+            "builder",
+            dict(kwargs),
+            f"Digits-{space.upper()}-Tab-v0 built one gene per step, with action masks (RL "
+            "controllers on the tabular track)",
+            entry_point="envs.tabular:TabularBuilderEnv",
+        )
+        for space, kwargs in (("mlp", TAB_MLP_ENV),)
     ),
 ]
 
