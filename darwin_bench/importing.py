@@ -68,14 +68,32 @@ def import_file(path: str | Path, what: str = "file") -> ModuleType:
 
 
 def import_module(name: str, what: str = "module") -> ModuleType:
-    """Import a module by its dotted name.
+    """Import a module by its dotted name, from the Python path or the current directory.
+
+    A console script (``darwin-bench``) does not put the current directory on ``sys.path`` as
+    ``python -m`` does, so ``my_agents:Greedy`` typed in the folder holding ``my_agents.py``
+    would not be found. When the module's top-level package or file is in the current
+    directory, that directory is appended to ``sys.path`` (after everything else, so it never
+    shadows an installed package), as uvicorn and gunicorn do for ``module:app``.
 
     Raises:
         ValueError: when it cannot be found or raises while it is imported.
     """
     try:
+        _current_directory_for(name)
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
         raise ValueError(f"{what} {name!r} cannot be imported ({exc})") from None
     except Exception as exc:
         raise ValueError(f"{what} {name!r} failed to import: {type(exc).__name__}: {exc}") from None
+
+
+def _current_directory_for(name: str) -> None:
+    """Append the current directory to ``sys.path`` when ``name``'s top level is there and is
+    not importable from the path as it is."""
+    top = name.split(".", 1)[0]
+    here = Path.cwd()
+    if not ((here / f"{top}.py").is_file() or (here / top).is_dir()):
+        return
+    if importlib.util.find_spec(top) is None and str(here) not in sys.path:
+        sys.path.append(str(here))
