@@ -344,6 +344,49 @@ def _population_show(r: Report) -> None:
     )
 
 
+# ---------------------------------------------------------------------- latency-targets
+def _targets_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--envs", default=None, help="comma-separated env ids (default: every registered env)"
+    )
+    parser.add_argument("--samples", type=int, default=16, help="networks per task and space")
+    parser.add_argument("--seed", type=int, default=0, help="sampling seed")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _timing_arguments(parser)
+
+
+def _targets_run(args: argparse.Namespace) -> Report:
+    from darwin_bench.perf.latency_predictor import SWEEP_TIMING
+    from darwin_bench.perf.latency_targets import latency_targets
+    from darwin_bench.validation import check_positive_int
+    from envs.problems import problems
+
+    samples = check_positive_int("--samples", args.samples)
+    found, skipped = problems(args.envs)
+    with _progress(args) as update:
+        report = latency_targets(
+            found, samples, args.seed, _timing(args, **SWEEP_TIMING.to_dict()), update
+        )
+    return {**report, "skipped_envs": skipped}
+
+
+def _targets_show(report: Report) -> None:
+    console = Console()
+    table = Table(
+        title="default latency_ms targets: median ONNX Runtime latency of random networks"
+    )
+    for col in ("task", "networks", "median ms", "target", "current default"):
+        table.add_column(col, justify="left" if col == "task" else "right")
+    for name, t in report["tasks"].items():
+        table.add_row(
+            name, str(t["n"]), f"{t['median_ms']:.4f}", f"{t['target']:g}", f"{t['current']}"
+        )
+    console.print(table)
+    for key, reason in {**report["failed"], **report["skipped_envs"]}.items():
+        console.print(f"  left out {key}: {reason}")
+    _show_conditions(console, report)
+
+
 # ------------------------------------------------------------------------------- tabular
 def _tabular_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", default="darwin_bench/Digits-MLP-Tab-v0", help="tabular env")
@@ -483,6 +526,13 @@ SUBCOMMANDS: list[Subcommand] = [
         _predictor_arguments,
         _predictor_run,
         _predictor_show,
+    ),
+    Subcommand(
+        "latency-targets",
+        "the tasks' default latency_ms targets: median latency of random networks",
+        _targets_arguments,
+        _targets_run,
+        _targets_show,
     ),
     Subcommand(
         "population",

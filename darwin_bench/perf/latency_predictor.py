@@ -34,7 +34,7 @@ from darwin_bench.costs.predictor import HostPredictor, accuracy_report, fit_pre
 from darwin_bench.costs.roofline import roofline_latency_ms
 from darwin_bench.costs.trace import Workload, trace_workload
 from darwin_bench.perf.conditions import conditions
-from darwin_bench.perf.latency import agreement
+from darwin_bench.perf.latency import QUANTILES, agreement
 from darwin_bench.perf.networks import Network, sample_networks
 from darwin_bench.spaces.base import SearchSpace
 from darwin_bench.tasks.base import Task
@@ -61,6 +61,7 @@ class Measured:
         ms: the protocol's latency per engine.
         rel_iqr: inter-quartile range over the reported latency, per engine.
         setup_ms: ``export`` and ``session`` (ONNX Runtime load) times.
+        quantiles: other quantiles of the same samples, per engine (``{engine: {q: ms}}``).
     """
 
     source: str
@@ -69,6 +70,7 @@ class Measured:
     ms: dict[str, float] = field(default_factory=dict)
     rel_iqr: dict[str, float] = field(default_factory=dict)
     setup_ms: dict[str, float] = field(default_factory=dict)
+    quantiles: dict[str, dict[float, float]] = field(default_factory=dict)
 
 
 def _runners(
@@ -119,6 +121,7 @@ def sweep(
             for runner, timing in zip(pair, timings[2 * i : 2 * i + 2]):
                 measured.ms[runner.engine] = timing.ms
                 measured.rel_iqr[runner.engine] = (timing.q3 - timing.q1) / timing.ms
+                measured.quantiles[runner.engine] = {q: timing.at(q) for q in QUANTILES}
                 if runner.engine == "onnxruntime":
                     measured.setup_ms = {
                         "export": runner.info["export_ms"],
@@ -184,6 +187,7 @@ def engine_report(
             "calibration_fit": _accuracy(predictor, calibration, engine)["within_10pct"],
             "repeat_within_10pct": agreement([p[0] for p in paired], [p[1] for p in paired]),
             "repeat_spearman": spearman([p[0] for p in paired], [p[1] for p in paired]),
+            "repeat_within_10pct_by_quantile": _repeat_by_quantile(engine, first, second),
             "median_rel_iqr": float(np.median([m.rel_iqr[engine] for m in first])),
             "latency_ms_range": [float(min(measured)), float(max(measured))],
             "by_source": {
@@ -193,6 +197,17 @@ def engine_report(
         }
     )
     return report
+
+
+def _repeat_by_quantile(
+    engine: str, first: Sequence[Measured], second: Sequence[Measured]
+) -> dict[str, float]:
+    """Sweep-to-sweep agreement within ±10% had the protocol reported another quantile."""
+    again = {m.arch_hash: m.quantiles[engine] for m in second}
+    pairs = [(m.quantiles[engine], again[m.arch_hash]) for m in first if m.arch_hash in again]
+    return {
+        str(q): agreement([a[q] for a, _ in pairs], [b[q] for _, b in pairs]) for q in QUANTILES
+    }
 
 
 def _side_by_side(first: Sequence[Measured]) -> dict[str, Any]:

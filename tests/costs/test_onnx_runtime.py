@@ -77,6 +77,25 @@ def test_masked_weights_are_deployed_as_masked() -> None:
         np.testing.assert_allclose(got, model(x).numpy(), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["digits-ancestor/synapses", "saliency-ancestor/fcn-synapses"])
+@pytest.mark.parametrize("kept", ["all", "a third", "none"])
+def test_compacted_and_uncompacted_synapse_networks_export(name: str, kept: str) -> None:
+    """Compact networks (all or some synapses kept) and the uncompacted masked network a task
+    builds when a mask empties a hidden layer (nothing kept) all deploy and match PyTorch."""
+    task, space = _problem(name)
+    genome = np.zeros(space.action_space.shape, dtype=np.int8)
+    if kept != "none":
+        genome[:: 1 if kept == "all" else 3] = 1
+    model = build(task, space.decode(genome))
+    x = task.example_input(1)
+    deployed = deploy(model, x)
+    assert 0.0 <= deployed.parity <= 1.0
+    with torch.no_grad():
+        expected = model(x).numpy()
+    got = deployed.session.run(None, {"input": x.numpy()})[0]
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
 def _mlp(seed: int) -> nn.Module:
     torch.manual_seed(seed)
     return nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 4))
