@@ -127,42 +127,51 @@ def from_arrays(
     check_name(name)
     x = _features(X)
     labels, classes = _labels(y, x.shape[0])
-    for field, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
-        if not isinstance(value, (int, float)) or not 0 < value < 1:
-            raise ValueError(f"{field} must be a number in (0, 1); got {value!r}")
-    if val_fraction + test_fraction >= 0.9:
-        raise ValueError("val_fraction + test_fraction must leave at least 10% for training")
-    try:
-        (x_train, y_train), (x_val, y_val), (x_test, y_test) = stratified_splits(
-            x, labels, val_fraction, test_fraction
-        )
-    except ValueError as exc:
-        raise ValueError(f"cannot split {len(labels)} samples into train/val/test: {exc}") from None
+    train, val, test = _splits(x, labels, val_fraction, test_fraction)
     if standardize:
-        mean = x_train.mean(axis=0, keepdims=True)
-        std = x_train.std(axis=0, keepdims=True)
+        mean = train[0].mean(axis=0, keepdims=True)
+        std = train[0].std(axis=0, keepdims=True)
         std[std == 0] = 1.0
-        x_train, x_val, x_test = ((a - mean) / std for a in (x_train, x_val, x_test))
+        train, val, test = (((a - mean) / std, b) for a, b in (train, val, test))
     n_in, n_out = int(np.prod(x.shape[1:])), len(classes)
-    flops = 2.0 * (n_in * 64 + 64 * 64 + 64 * n_out)
-    targets = default_targets or {
-        "flops": flops,
-        "params": flops / 2,
-        "synapses": flops / 2,
-        "latency_ms": 0.05,
-    }
-    task = ClassificationTask(
+    return ClassificationTask(
         name,
-        (x_train, y_train),
-        (x_val, y_val),
-        (x_test, y_test),
+        train,
+        val,
+        test,
         num_classes=n_out,
         train_config=TrainConfig(lr=lr, batch_size=batch_size),
         epochs=epochs,
-        default_targets=targets,
+        default_targets=default_targets or _mlp_targets(n_in, n_out),
         classes=classes,
     )
-    return task
+
+
+Split = tuple[np.ndarray, np.ndarray]
+
+
+def _splits(x: np.ndarray, labels: np.ndarray, val: float, test: float) -> tuple[Split, ...]:
+    """Stratified (train, val, test) splits of checked fractions.
+
+    Raises:
+        ValueError: for fractions outside (0, 1), leaving under 10% for training, or too few
+            samples to split.
+    """
+    for field, value in (("val_fraction", val), ("test_fraction", test)):
+        if not isinstance(value, (int, float)) or not 0 < value < 1:
+            raise ValueError(f"{field} must be a number in (0, 1); got {value!r}")
+    if val + test >= 0.9:
+        raise ValueError("val_fraction + test_fraction must leave at least 10% for training")
+    try:
+        return stratified_splits(x, labels, val, test)
+    except ValueError as exc:
+        raise ValueError(f"cannot split {len(labels)} samples into train/val/test: {exc}") from None
+
+
+def _mlp_targets(n_in: int, n_out: int) -> dict[str, float]:
+    """Reward targets from what a 64-64 MLP costs on ``n_in`` features and ``n_out`` classes."""
+    flops = 2.0 * (n_in * 64 + 64 * 64 + 64 * n_out)
+    return {"flops": flops, "params": flops / 2, "synapses": flops / 2, "latency_ms": 0.05}
 
 
 def from_gym(env_id: str, *, name: str | None = None, **kwargs: Any) -> ControlTask:
