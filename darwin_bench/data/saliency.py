@@ -185,11 +185,30 @@ def load_saliency_folder(root: Path, *, size: int | None = None) -> SaliencySet:
         ValueError: Missing folders, no images, images without masks (named), stem clashes,
             mismatched sizes, or ``size < 1``.
     """
-    from PIL import Image  # Pillow ships with matplotlib; imported lazily
-
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         raise ValueError(f"size must be None or an integer >= 1, got {size!r}")
     root = Path(root)
+    pairs = _image_mask_pairs(root)
+    xs: list[np.ndarray] = []
+    ms: list[np.ndarray] = []
+    for image, mask in pairs:
+        x, m = _read_pair(image, mask, size)
+        if xs and x.shape != xs[0].shape:
+            raise ValueError(
+                f"{image.name} has shape {x.shape[1:]} but earlier images have "
+                f"{xs[0].shape[1:]}; pass size= to resize"
+            )
+        xs.append(x)
+        ms.append(m)
+    return SaliencySet.from_arrays(np.stack(xs), np.stack(ms), root.name or str(root))
+
+
+def _image_mask_pairs(root: Path) -> list[tuple[Path, Path]]:
+    """The (image, mask) files of ``root/images`` and ``root/masks``, ordered by stem.
+
+    Raises:
+        ValueError: missing folders, no images, images without masks (named), stem clashes.
+    """
     image_dir, mask_dir = root / "images", root / "masks"
     for folder in (image_dir, mask_dir):
         if not folder.is_dir():
@@ -204,30 +223,31 @@ def load_saliency_folder(root: Path, *, size: int | None = None) -> SaliencySet:
             f" … ({len(missing)} in all)" if len(missing) > 10 else ""
         )
         raise ValueError(f"image(s) without a mask in {mask_dir}: {shown}")
+    return [(images[stem], masks[stem]) for stem in sorted(images)]
 
-    xs: list[np.ndarray] = []
-    ms: list[np.ndarray] = []
-    for stem in sorted(images):
-        with Image.open(images[stem]) as im_file, Image.open(masks[stem]) as mask_file:
-            img = im_file.convert("RGB")
-            msk = mask_file.convert("L")
-        if size is not None:
-            img = img.resize((size, size), Image.Resampling.BILINEAR)
-            msk = msk.resize((size, size), Image.Resampling.BILINEAR)
-        elif img.size != msk.size:
-            raise ValueError(
-                f"{images[stem].name} is {img.size[0]}×{img.size[1]} but its mask "
-                f"{masks[stem].name} is {msk.size[0]}×{msk.size[1]}; pass size= to resize"
-            )
-        x = np.asarray(img, dtype=np.float32).transpose(2, 0, 1) / 255.0
-        if xs and x.shape != xs[0].shape:
-            raise ValueError(
-                f"{images[stem].name} has shape {x.shape[1:]} but earlier images have "
-                f"{xs[0].shape[1:]}; pass size= to resize"
-            )
-        xs.append(x)
-        ms.append((np.asarray(msk, dtype=np.float32)[None] / 255.0 > 0.5).astype(np.float32))
-    return SaliencySet.from_arrays(np.stack(xs), np.stack(ms), root.name or str(root))
+
+def _read_pair(image: Path, mask: Path, size: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """One scene as arrays: the RGB image ``(3, H, W)`` in [0, 1] and its 0/1 mask ``(1, H, W)``.
+
+    Raises:
+        ValueError: when, without ``size``, the image and mask sizes differ.
+    """
+    from PIL import Image  # Pillow ships with matplotlib; imported lazily
+
+    with Image.open(image) as im_file, Image.open(mask) as mask_file:
+        img = im_file.convert("RGB")
+        msk = mask_file.convert("L")
+    if size is not None:
+        img = img.resize((size, size), Image.Resampling.BILINEAR)
+        msk = msk.resize((size, size), Image.Resampling.BILINEAR)
+    elif img.size != msk.size:
+        raise ValueError(
+            f"{image.name} is {img.size[0]}×{img.size[1]} but its mask "
+            f"{mask.name} is {msk.size[0]}×{msk.size[1]}; pass size= to resize"
+        )
+    x = np.asarray(img, dtype=np.float32).transpose(2, 0, 1) / 255.0
+    m = (np.asarray(msk, dtype=np.float32)[None] / 255.0 > 0.5).astype(np.float32)
+    return x, m
 
 
 def split(
