@@ -201,18 +201,8 @@ def compare(
     kind = str(dict(env_kwargs or {}).get("budget_kind", "evaluations"))
     budget = check_budget(kind, budget)
     agent_configs = dict(agent_configs or {})
-    unknown = sorted(set(agent_configs) - set(agents))
-    if unknown:
-        raise ValueError(f"agent config given for {unknown}, which are not in agents {agents}")
     kwargs = {**dict(env_kwargs or {}), "budget": budget}
-    for agent in agents:
-        check_supported(agent, env_id)
-        spec = resolve_agent(agent)
-        config = spec.make(agent_configs.get(agent)).config.to_dict()
-        for seed in range(seeds):
-            path = log_path(out_dir, agent, env_id, seed)
-            check_reusable(path, kwargs, config, spec.source, complete_only=True)
-
+    _check_runs(agents, env_id, seeds, out_dir, kwargs, agent_configs)
     records: dict[str, list[RunRecord]] = {}
     seconds: dict[str, float] = {}
     for agent in agents:
@@ -233,6 +223,32 @@ def compare(
             if on_run is not None:
                 on_run(agent, seed, result.record)
     return summarize(env_id, budget, seeds, kwargs, records, seconds, kind)
+
+
+def _check_runs(
+    agents: list[str],
+    env_id: str,
+    seeds: int,
+    out_dir: str | Path,
+    kwargs: dict[str, Any],
+    agent_configs: dict[str, dict[str, Any]],
+) -> None:
+    """Refuse a comparison before anything runs: configs of other agents, agents that do not
+    work on the env, bad configs, complete logs in ``out_dir`` made with other settings.
+
+    Raises:
+        ValueError: naming the problem.
+    """
+    unknown = sorted(set(agent_configs) - set(agents))
+    if unknown:
+        raise ValueError(f"agent config given for {unknown}, which are not in agents {agents}")
+    for agent in agents:
+        check_supported(agent, env_id)
+        spec = resolve_agent(agent)
+        config = spec.make(agent_configs.get(agent)).config.to_dict()
+        for seed in range(seeds):
+            path = log_path(out_dir, agent, env_id, seed)
+            check_reusable(path, kwargs, config, spec.source, complete_only=True)
 
 
 def summarize(
