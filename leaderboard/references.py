@@ -2,7 +2,8 @@
 
 ``darwin-bench leaderboard references`` runs each built-in agent that works on a track's env
 form (all but ``evo-synthesis``, made for synapse-mask envs, and ``ppo``, a builder-env
-controller) with the track's settings and seeds ``0..min_seeds-1``, verifies the runs in full
+controller) with the track's settings (and its config from the track's ``reference_configs``,
+else the agent's defaults) and seeds ``0..min_seeds-1``, verifies the runs in full
 (retraining a sample on live tracks, the replay audit on all) and writes each accepted entry to
 ``leaderboard/references/<track>/<agent>/``: its manifest, its run logs (gzip-compressed,
 byte for byte reproducible) and ``report.json``, the report of that verification. A new board
@@ -58,7 +59,8 @@ def produce(
     folders = []
     for agent in agents or reference_agents(track):
         runs = Path(work) / track.name / agent
-        run_on_track(track, agent, runs, on_evaluation=on_evaluation)
+        config = track.reference_configs.get(agent)
+        run_on_track(track, agent, runs, agent_config=config, on_evaluation=on_evaluation)
         submission = load_submission([runs])
         verification = verify(submission, track)
         if on_entry is not None:

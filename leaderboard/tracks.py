@@ -91,6 +91,9 @@ class Track(_Strict):
         min_seeds: seeds an entry must submit (seeds ``0..n-1``, ``n >= min_seeds``).
         retrain: live tracks: how evaluations are retrained and the tolerance.
         hypervolume: multi-objective tracks: the hypervolume's reference point.
+        reference_configs: agent configs of the reference entries, for the built-in agents
+            whose defaults do not fit the track's budget (e.g. ``rea``'s first 20 proposals
+            are random samples: on a 20-evaluation budget its default would be random search).
     """
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -103,6 +106,7 @@ class Track(_Strict):
     min_seeds: int
     retrain: Retrain | None = None
     hypervolume: Hypervolume | None = None
+    reference_configs: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> Track:
