@@ -244,6 +244,9 @@ def _calibrate_show(report: Report) -> None:
 def _predictor_arguments(parser: argparse.ArgumentParser) -> None:
     _sweep_arguments(parser)
     parser.add_argument("--n", type=int, default=200, help="test networks (default 200)")
+    parser.add_argument(
+        "--out", default=None, help="also write the calibrated host profile to this JSON file"
+    )
     _timing_arguments(parser)
 
 
@@ -259,7 +262,7 @@ def _predictor_run(args: argparse.Namespace) -> Report:
     timing = _timing(args, **SWEEP_TIMING.to_dict())
     found, skipped = problems(args.envs)
     with _progress(args) as update:
-        report = predictor_report(found, n, n_cal, args.seed, update, timing)
+        report = predictor_report(found, n, n_cal, args.seed, update, timing, args.out)
     return {**report, "skipped_envs": skipped}
 
 

@@ -74,7 +74,11 @@ class Measured:
 
 
 def _runners(
-    networks: Sequence[Network], stack: ExitStack, config: LatencyConfig, onnx: OnnxConfig | None
+    networks: Sequence[Network],
+    stack: ExitStack,
+    config: LatencyConfig,
+    onnx: OnnxConfig | None,
+    engines: Sequence[str],
 ) -> tuple[list[tuple[Network, list[Runner]]], dict[str, str]]:
     ready: list[tuple[Network, list[Runner]]] = []
     failed: dict[str, str] = {}
@@ -82,7 +86,7 @@ def _runners(
         try:
             runners = [
                 stack.enter_context(make_runner(e, net.model, net.example, config.threads, onnx))
-                for e in ENGINES
+                for e in engines
             ]
         except LatencyError as exc:
             failed[net.arch_hash] = f"{net.source}: {exc}"
@@ -96,8 +100,9 @@ def sweep(
     config: LatencyConfig = SWEEP_TIMING,
     onnx: OnnxConfig | None = None,
     progress: Progress | None = None,
+    engines: Sequence[str] = ENGINES,
 ) -> tuple[list[Measured], dict[str, str]]:
-    """Export, trace and time every network in both engines, interleaved.
+    """Export, trace and time every network in ``engines`` (both by default), interleaved.
 
     Returns:
         ``(measured, failed)``: the measured networks in input order, and
@@ -105,7 +110,7 @@ def sweep(
     """
     total = len(networks) + config.repeats
     with ExitStack() as stack:
-        ready, failed = _runners(networks, stack, config, onnx)
+        ready, failed = _runners(networks, stack, config, onnx, engines)
         if progress:
             progress(len(networks), total)
         runners = [r for _, pair in ready for r in pair]
@@ -118,7 +123,8 @@ def sweep(
         out: list[Measured] = []
         for i, (net, pair) in enumerate(ready):
             measured = Measured(net.source, net.arch_hash, trace_workload(net.model, net.example))
-            for runner, timing in zip(pair, timings[2 * i : 2 * i + 2]):
+            k = len(engines)
+            for runner, timing in zip(pair, timings[k * i : k * i + k]):
                 measured.ms[runner.engine] = timing.ms
                 measured.rel_iqr[runner.engine] = (timing.q3 - timing.q1) / timing.ms
                 measured.quantiles[runner.engine] = {q: timing.at(q) for q in QUANTILES}
@@ -247,8 +253,11 @@ def predictor_report(
     seed: int = 0,
     progress: Progress | None = None,
     config: LatencyConfig = SWEEP_TIMING,
+    out: str | Path | None = None,
 ) -> dict[str, Any]:
     """Calibrate on this machine, then report both engines on ``n`` fresh random networks.
+
+    ``out``, when given, receives the calibrated ``host-cpu`` profile (as ``perf calibrate``).
 
     Returns:
         The deployed (ONNX Runtime) predictor's figures at the top level (``n``,
@@ -260,6 +269,8 @@ def predictor_report(
     start = time.perf_counter()
     before = conditions()
     profile, cal, predictors, failed = calibrate(problems, n_calibration, seed, progress, config)
+    if out is not None:
+        write_profile(profile, out)
     excluded = {m.arch_hash for m in cal} | set(failed)
     networks = sample_networks(problems, n, seed + 1, exclude=excluded)
     first, failed_test = sweep(networks, config, None, progress)
@@ -289,6 +300,13 @@ def predictor_report(
     }
 
 
+def write_profile(profile: DeviceProfile, out: str | Path) -> Path:
+    """Write ``profile`` as JSON to ``out``; returns the path."""
+    path = Path(out)
+    path.write_text(json.dumps(profile.model_dump(mode="json"), indent=2) + "\n")
+    return path
+
+
 def calibration_report(
     problems: Problems,
     out: str | Path,
@@ -306,10 +324,8 @@ def calibration_report(
     profile, measured, predictors, failed = calibrate(
         problems, n_calibration, seed, progress, config
     )
-    path = Path(out)
-    path.write_text(json.dumps(profile.model_dump(mode="json"), indent=2) + "\n")
     return {
-        "profile": str(path),
+        "profile": str(write_profile(profile, out)),
         "in_sample": _accuracy(predictors["onnxruntime"], measured, "onnxruntime"),
         "failed": failed,
         "timing": config.to_dict(),

@@ -7,9 +7,10 @@ centred on it, so it should sit at a *typical* network of the task. The rule, th
 random, untrained networks of every registered space of the task (sampling seed 0), rounded to
 two significant figures. No trained network and no search result enters it.
 
-All networks of all tasks are timed in one interleaved sweep, so they see the same machine.
-The printed targets are what the task classes' ``default_targets["latency_ms"]`` hold; they
-were measured on the machine and at the load recorded in docs/costs.md.
+All networks of all tasks are timed (in ONNX Runtime only) in one interleaved sweep, so they
+see the same machine. The printed targets are what the task classes'
+``default_targets["latency_ms"]`` hold; they were measured on the machine and at the load
+recorded in docs/costs.md.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def latency_targets(
     """
     before = conditions()
     networks = [n for p in problems for n in sample_networks([p], samples, seed)]
-    measured, failed = sweep(networks, config, None, progress)
+    measured, failed = sweep(networks, config, None, progress, engines=("onnxruntime",))
     current = {
         name.split("/")[0]: task.default_targets.get("latency_ms") for name, task, _ in problems
     }
