@@ -13,6 +13,11 @@ from torch import nn
 from darwin_bench.validation import check_positive_float, check_positive_int
 
 
+class TrainingDiverged(RuntimeError):
+    """Raised by a trainer when the loss becomes NaN or infinite (also importable from
+    :mod:`darwin_bench.tasks`, where a task's training body raises it)."""
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Trainer settings.
@@ -67,9 +72,6 @@ def train_supervised(
     Raises:
         TrainingDiverged: when a loss or the weights become NaN or infinite.
     """
-    # Imported here: the tasks package imports this module (importing it first must work).
-    from darwin_bench.tasks.base import TrainingDiverged
-
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
@@ -107,8 +109,6 @@ def train_supervised(
 
 def check_finite_weights(model: nn.Module) -> None:
     """Raise :class:`TrainingDiverged` when a parameter of ``model`` is NaN or infinite."""
-    from darwin_bench.tasks.base import TrainingDiverged
-
     for p in model.parameters():
         if not torch.isfinite(p).all():
             raise TrainingDiverged("weights became non-finite during training")

@@ -20,14 +20,11 @@ from torch import nn
 from darwin_bench.architecture import Architecture
 from darwin_bench.metrics import TEST_PREFIX
 from darwin_bench.seeding import torch_determinism
+from darwin_bench.training import TrainingDiverged as TrainingDiverged  # defined by the trainer
 from darwin_bench.validation import check_positive_int
 
 FitRequest = tuple[Architecture, int, Mapping[str, int]]
 """What :meth:`Task.fit_batch` trains: ``(architecture, seed, fidelity)``."""
-
-
-class TrainingDiverged(RuntimeError):
-    """Raised by a trainer when the loss becomes NaN or infinite."""
 
 
 @dataclass
