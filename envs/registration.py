@@ -251,6 +251,15 @@ ENVS: list[EnvEntry] = [
         entry_point="envs.tabular:TabularEnv",
         vector_entry_point="envs.tabular:TabularPopulationEnv",
     ),
+    EnvEntry(
+        f"{NAMESPACE}/Digits-CNN-Tab-v0",
+        "proposal",
+        TAB_CNN_ENV,
+        "tabular: every one of 600 Digits CNNs (1-2 conv blocks of 8/16 filters, kernel 1/3, "
+        "max-pool or not, relu/elu/gelu) pre-trained with 3 seeds, every epoch 1-20 a lookup",
+        entry_point="envs.tabular:TabularEnv",
+        vector_entry_point="envs.tabular:TabularPopulationEnv",
+    ),
     *(
         EnvEntry(
             f"{NAMESPACE}/Digits-{space.upper()}-Builder-Tab-v0",
@@ -260,7 +269,7 @@ ENVS: list[EnvEntry] = [
             "controllers on the tabular track)",
             entry_point="envs.tabular:TabularBuilderEnv",
         )
-        for space, kwargs in (("mlp", TAB_MLP_ENV),)
+        for space, kwargs in (("mlp", TAB_MLP_ENV), ("cnn", TAB_CNN_ENV))
     ),
 ]
 
