@@ -226,6 +226,26 @@ def trace_workload(model: nn.Module, example: torch.Tensor) -> Workload:
         for h in handles:
             h.remove()
         model.train(was_training)
+    layers = _attribute(model, leaves, works, extra_flops, counter, ops.count)
+    flops = sum(w.flops for w in layers)
+    return Workload(
+        layers=layers,
+        flops=flops,
+        peak_activation_bytes=max((w.peak_bytes for w in layers), default=0),
+        input_bytes=_nbytes(example),
+    )
+
+
+def _attribute(
+    model: nn.Module,
+    leaves: dict[nn.Module, str],
+    works: dict[str, LayerWork],
+    extra_flops: dict[str, float],
+    counter: FlopCounterMode,
+    total_ops: int,
+) -> list[LayerWork]:
+    """Complete the recorded leaves with weights and FLOPs after the pass; work no leaf
+    accounts for (parameters and operators of non-leaf modules) goes to one ``"other"`` entry."""
     modules = {n: m for m, n in leaves.items()}
     for name, work in works.items():
         _add_weights(work, modules[name])
@@ -240,7 +260,7 @@ def trace_workload(model: nn.Module, example: torch.Tensor) -> Workload:
     total_counted = float(counter.get_total_flops())
     layers = list(works.values())
     loose = [p for m in model.modules() if m not in leaves for p in m.parameters(recurse=False)]
-    loose_ops = ops.count - sum(w.ops for w in layers)
+    loose_ops = total_ops - sum(w.ops for w in layers)
     if total_counted - attributed > 0.5 or loose or loose_ops > 0:
         layers.append(
             LayerWork(
@@ -252,13 +272,7 @@ def trace_workload(model: nn.Module, example: torch.Tensor) -> Workload:
                 param_elements=sum(p.numel() for p in loose),
             )
         )
-    flops = sum(w.flops for w in layers)
-    return Workload(
-        layers=layers,
-        flops=flops,
-        peak_activation_bytes=max((w.peak_bytes for w in layers), default=0),
-        input_bytes=_nbytes(example),
-    )
+    return layers
 
 
 class _OpCounter(TorchDispatchMode):
