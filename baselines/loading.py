@@ -16,7 +16,8 @@ from types import ModuleType
 from typing import Any
 
 from baselines.base import Agent, AgentConfig
-from darwin_bench.importing import file_sha256, import_file, import_module
+from darwin_bench.hashing import file_sha256
+from darwin_bench.importing import import_file, import_module
 from darwin_bench.version import __version__
 
 #: Source keys that identify an agent's code (the spec as typed may differ, e.g. a path).

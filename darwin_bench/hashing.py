@@ -1,6 +1,6 @@
 """Content hashes: one byte layout for arrays, text and JSON values, used by every module.
 
-Two functions, both SHA-256 with lowercase hex digests:
+Three functions, all SHA-256 with lowercase hex digests:
 
 - :func:`data_hash` for data (a task's ``data_hash``, a data set's ``sha256``): the hash of a
   sequence of parts, each an array, a text or a JSON value, serialized as below and
@@ -9,6 +9,8 @@ Two functions, both SHA-256 with lowercase hex digests:
   ``valid`` changes the hash, and so does reshaping an array or changing its dtype.
 - :func:`content_hash` for identities (architectures, evaluation ids, cache keys): the hash of
   one JSON value's canonical JSON.
+- :func:`file_sha256` for a file as it is on disk (a user's agent or plug-in source in a run
+  log): the hash of its bytes, what ``sha256sum`` prints.
 
 Byte layout of a :func:`data_hash` part (``\\n`` is the byte 0x0A):
 
@@ -31,11 +33,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["canonical_json", "content_hash", "data_hash"]
+__all__ = ["canonical_json", "content_hash", "data_hash", "file_sha256"]
 
 
 def canonical_json(obj: Any) -> str:
@@ -95,3 +98,8 @@ def data_hash(*parts: Any) -> str:
         digest.update(header)
         digest.update(payload)
     return digest.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 hex digest of a file's bytes (as ``sha256sum`` prints it)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.util
 import re
@@ -11,13 +10,10 @@ import traceback
 from pathlib import Path
 from types import ModuleType
 
+from darwin_bench.hashing import content_hash, file_sha256
+
 #: Files imported so far: (resolved path, source digest) -> module.
 _FILES: dict[tuple[str, str], ModuleType] = {}
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 hex digest of a file's bytes (a user's source, as run logs record it)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _where(exc: BaseException, path: Path) -> str:
@@ -50,7 +46,7 @@ def import_file(path: str | Path, what: str = "file") -> ModuleType:
     key = (str(resolved), file_sha256(resolved))
     if key in _FILES:
         return _FILES[key]
-    digest = hashlib.sha256("\0".join(key).encode()).hexdigest()[:8]
+    digest = content_hash(list(key))[:8]
     stem = re.sub(r"\W", "_", file.stem)
     name = f"darwin_bench_user_{stem}_{digest}"
     spec = importlib.util.spec_from_file_location(name, resolved)

@@ -11,7 +11,7 @@ import pytest
 from baselines.compare import compare
 from baselines.loading import resolve_agent, resolve_logged_agent
 from baselines.runner import run_agent
-from darwin_bench.importing import file_sha256
+from darwin_bench.hashing import file_sha256
 
 ENV = "darwin_bench/Digits-MLP-v0"
 FAST = {"epochs": 1, "measure_latency": False}
