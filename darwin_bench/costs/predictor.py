@@ -47,7 +47,10 @@ def feature_values(workload: Workload) -> dict[str, float]:
     """The predictor's features of a traced workload, by name (absent features are 0).
 
     Per layer kind: calls, dispatched operators, MFLOP and MB moved; per layer *variant* (e.g.
-    ``conv.k5``, ``activation.GELU``; kernels of one kind differ in speed on CPUs) its calls.
+    ``conv.k5``, ``activation.GELU``; kernels of one kind differ in speed on CPUs) its calls;
+    per convolution *layout* (``conv.nchwc``, ``conv.nchw``, ``conv.transposed``) its calls
+    and MFLOP with channels padded as the engine runs them
+    (:func:`darwin_bench.costs.trace.blocked_conv_flops`).
     """
     values: dict[str, float] = {"intercept": 1.0}
     for layer in workload.layers:
@@ -61,6 +64,12 @@ def feature_values(workload: Workload) -> dict[str, float]:
         if layer.variant:
             key = f"{layer.variant}.calls"
             values[key] = values.get(key, 0.0) + layer.calls
+        if layer.layout:
+            for key, value in (
+                (f"{layer.kind}.{layer.layout}.calls", layer.calls),
+                (f"{layer.kind}.{layer.layout}.blocked_flops", layer.blocked_flops * 1e-6),
+            ):
+                values[key] = values.get(key, 0.0) + value
     return values
 
 

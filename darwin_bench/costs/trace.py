@@ -110,6 +110,9 @@ class LayerWork:
         density: non-zero share of its connection weights (1 for layers without weights).
         structured: share of its dense weight work left after removing all-zero output rows
             and all-zero input columns (what cluster pruning can physically drop).
+        layout: for convolutions, the layout an inference engine runs them in (see
+            :func:`blocked_conv_flops`); empty otherwise.
+        blocked_flops: for convolutions, FLOPs with channels padded to that layout.
     """
 
     name: str
@@ -124,6 +127,8 @@ class LayerWork:
     peak_bytes: int = 0
     density: float = 1.0
     structured: float = 1.0
+    layout: str = ""
+    blocked_flops: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serializable fields."""
@@ -156,6 +161,42 @@ def _nbytes(value: Any) -> int:
     if isinstance(value, dict):
         return sum(_nbytes(v) for v in value.values())
     return 0
+
+
+#: Channel block of ONNX Runtime's blocked (NCHWc) convolution kernels on AVX-512 CPUs (8 on
+#: AVX2): channels are padded to a multiple of it.
+CHANNEL_BLOCK = 16
+
+
+def blocked_conv_flops(module: nn.Module, output: Any) -> tuple[str, float]:
+    """The layout and padded FLOPs of one convolution call, as ONNX Runtime's CPU kernels run it.
+
+    ONNX Runtime runs a convolution with at least 8 input channels in the blocked NCHWc
+    layout, input and output channels padded to :data:`CHANNEL_BLOCK`; one with fewer input
+    channels reads plain NCHW input (output channels still blocked); transposed convolutions
+    stay NCHW. Its time follows these padded counts, which plain FLOPs miss.
+
+    Returns:
+        ``("nchwc" | "nchw" | "transposed", FLOPs with padded channels)``, or ``("", 0.0)``
+        for a module that is not a convolution.
+    """
+    if not isinstance(module, nn.modules.conv._ConvNd) or not isinstance(output, torch.Tensor):
+        return "", 0.0
+    groups = module.groups
+    c_in, c_out = module.in_channels // groups, module.out_channels // groups
+
+    def pad(c: int) -> int:
+        return -(-c // CHANNEL_BLOCK) * CHANNEL_BLOCK
+
+    if module.transposed:
+        layout, c_in_p, c_out_p = "transposed", c_in, c_out
+    elif module.in_channels < 8:
+        layout, c_in_p, c_out_p = "nchw", c_in, pad(c_out)
+    else:
+        layout, c_in_p, c_out_p = "nchwc", pad(c_in), pad(c_out)
+    positions = output.numel() // max(module.out_channels, 1)
+    kernel = math.prod(module.kernel_size)
+    return layout, 2.0 * groups * c_in_p * c_out_p * kernel * positions
 
 
 def _rnn_flops(module: nn.Module, inputs: tuple[Any, ...]) -> float:
@@ -213,6 +254,8 @@ def trace_workload(model: nn.Module, example: torch.Tensor) -> Workload:
         work.activation_bytes += size
         work.peak_bytes = max(work.peak_bytes, size)
         extra_flops[name] = extra_flops.get(name, 0.0) + _rnn_flops(module, inputs)
+        work.layout, blocked = blocked_conv_flops(module, output)
+        work.blocked_flops += blocked
 
     handles = [m.register_forward_hook(hook) for m in leaves]
     handles += [m.register_forward_pre_hook(pre_hook) for m in leaves]

@@ -7,15 +7,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from torch import nn
 
 from darwin_bench.costs.predictor import (
     FEATURES,
     HostPredictor,
     accuracy_report,
+    feature_values,
     features,
     fit_predictor,
 )
-from darwin_bench.costs.trace import LayerWork, Workload
+from darwin_bench.costs.trace import CHANNEL_BLOCK, LayerWork, Workload, trace_workload
 
 
 def workload(linear_calls: int, flops: float, acts: int) -> Workload:
@@ -106,3 +109,15 @@ def test_calibrate_writes_a_valid_host_profile(tmp_path: Path) -> None:
     profile = load_profile(out)
     assert profile.name == "host-cpu" and profile.calibration is not None
     assert profile.peak_gflops > 0 and "ONNX Runtime" in profile.description
+
+
+def test_convolutions_are_costed_with_channels_padded_to_the_engine_layout() -> None:
+    x = torch.randn(1, 3, 8, 8)
+    model = nn.Sequential(nn.Conv2d(3, 20, 3, padding=1), nn.Conv2d(20, 8, 1))
+    first, second = trace_workload(model, x).layers[:2]
+    padded = -(-20 // CHANNEL_BLOCK) * CHANNEL_BLOCK
+    assert (first.layout, second.layout) == ("nchw", "nchwc")
+    assert first.blocked_flops == 2 * 3 * padded * 9 * 64 > first.flops
+    assert second.blocked_flops == 2 * padded * CHANNEL_BLOCK * 64
+    values = feature_values(trace_workload(model, x))
+    assert values["conv.nchwc.calls"] == 1 and values["conv.nchw.blocked_flops"] > 0
