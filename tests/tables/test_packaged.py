@@ -1,11 +1,13 @@
 """The shipped tables: one per tabular env, the issue's sizes, under 10 MB together, fast to
 load, built by the running code (when this fails after a change to the data, the trainer or
 the cost settings: rebuild with ``darwin-bench table build``, docs/tabular.md), and a random
-entry retrained live agrees with its table."""
+entry retrained live agrees with its table; docs/tabular.md's quick start runs as written."""
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +46,11 @@ def test_a_random_shipped_entry_retrains_to_its_table(env_id: str) -> None:
     table, plan = table_for(env_id)
     report = verify_table(table, plan.task, plan.space, plan.cost_config, sample=1, seed=3)
     assert report["passed"], report["entries"]
+
+
+def test_the_docs_quick_start_runs_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    doc = Path(__file__).resolve().parents[2] / "docs" / "tabular.md"
+    block = re.findall(r"```python\n(.*?)```", doc.read_text(encoding="utf-8"), flags=re.S)[0]
+    exec(compile(block, str(doc), "exec"), {})
+    accuracy, flops, used = capsys.readouterr().out.split()
+    assert 0.0 < float(accuracy) <= 1.0 and float(flops) > 0 and float(used) == 200
