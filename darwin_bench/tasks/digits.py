@@ -22,10 +22,17 @@ def digits_splits(image: bool = False) -> tuple[tuple[np.ndarray, np.ndarray], .
     """
     data = load_digits()
     x = (data.data / 16.0).astype(np.float32)
-    y = data.target.astype(np.int64)
+    return fixed_splits(x, data.target.astype(np.int64), side=8, image=image)
+
+
+def fixed_splits(
+    x: np.ndarray, y: np.ndarray, *, side: int, image: bool
+) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """The fixed stratified 60/20/20 (train, val, test) split of flat square-image inputs
+    (Digits, MNIST-5k); with ``image``, inputs come back as ``(N, 1, side, side)`` images."""
     splits = stratified_splits(x, y, VAL_FRACTION, TEST_FRACTION)
     if image:
-        return tuple((xs.reshape(-1, 1, 8, 8), ys) for xs, ys in splits)
+        return tuple((xs.reshape(-1, 1, side, side), ys) for xs, ys in splits)
     return splits
 
 

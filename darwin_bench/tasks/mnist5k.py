@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from darwin_bench.data.mnist5k import load_mnist5k
-from darwin_bench.tasks.classification import ClassificationTask, stratified_splits
-from darwin_bench.tasks.digits import TEST_FRACTION, VAL_FRACTION
+from darwin_bench.tasks.classification import ClassificationTask
+from darwin_bench.tasks.digits import fixed_splits
 from darwin_bench.training import TrainConfig
 
 #: Reward targets per cost for networks of sensible size on 28x28 digits.
@@ -33,10 +33,7 @@ def mnist5k_splits(image: bool = False) -> tuple[tuple[np.ndarray, np.ndarray], 
     """
     images, labels = load_mnist5k()
     x = (images.astype(np.float32) / 255.0).reshape(len(labels), -1)
-    splits = stratified_splits(x, labels, VAL_FRACTION, TEST_FRACTION)
-    if image:
-        return tuple((xs.reshape(-1, 1, 28, 28), ys) for xs, ys in splits)
-    return splits
+    return fixed_splits(x, labels, side=28, image=image)
 
 
 class MNIST5kTask(ClassificationTask):
