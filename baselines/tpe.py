@@ -45,7 +45,7 @@ class TPEConfig(AgentConfig):
     n_ei_candidates: int = 24
     multivariate: bool = True
     group: bool = True
-    max_repeats: int = 10
+    max_repeats: int = 3
 
     def __post_init__(self) -> None:
         check_positive_int("n_startup_trials", self.n_startup_trials)
