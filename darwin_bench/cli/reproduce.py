@@ -36,6 +36,11 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--options", default=None, help="reproduction options as a JSON object (see docs)"
     )
+    parser.add_argument(
+        "--task",
+        default=None,
+        help="run only this task's row (darwin: digits or mnist5k); same as options' tasks",
+    )
     parser.set_defaults(handler=main)
 
 
@@ -44,6 +49,8 @@ def main(args: argparse.Namespace) -> int:
 
     check_choice("reproduction", args.name, REPRODUCTIONS)
     options = json_dict("--options", args.options)
+    if args.task is not None:
+        options["tasks"] = [args.task]
     module = importlib.import_module(REPRODUCTIONS[args.name])
     result = module.reproduce(out=Path(args.out), seed=int(args.seed), options=options)
     text = json.dumps(result, indent=None if args.json else 2, sort_keys=False)
