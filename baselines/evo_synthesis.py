@@ -30,8 +30,12 @@ the per-generation reduction without changing the model. Draws cost no training.
 Counts (the path, the draws' cap, the target, :attr:`Generation.synapses`) are in connection
 weights, the unit of ``costs["synapses"]``: a mask entry counts ``search_space.entry_weights``
 weights of its layer (1 in an MLP, ``k*k`` for a convolution kernel). A failed child (e.g. a
-mask that empties a hidden layer) is never selected; when every child of a generation fails,
-the generation is synthesized again from the same parent.
+mask that empties a hidden layer) is never selected, nor is a *degenerate* one: a child whose
+validation score is no better than the bottom of the score range (``score_range``), e.g. a
+saliency FCN whose maps are constant (F-beta 0: a hidden layer whose ReLUs are dead for every
+input leaves the output independent of the image, and no gradient can revive it). When every
+child of a generation fails or is degenerate, the generation is synthesized again from the
+same parent.
 
 ``offspring=1`` is the paper's process; ``offspring > 1`` is the group variant. The agent works
 only on synapse-mask envs (form ``"synapses"``).
@@ -158,16 +162,19 @@ class EvoSynthesis(Agent[EvoSynthesisConfig]):
         cost: str,
         target: float | None,
         cap: float,
+        floor: float = float("-inf"),
     ) -> tuple[float, ...]:
-        """Selection key of one evaluated child (larger is better; failed children last)."""
+        """Selection key of one evaluated child (larger is better). Its first entry is 1 for a
+        selectable child: evaluated (``status`` ok) and scoring above ``floor`` (the bottom of
+        the score range); failed and degenerate children come last and are never selected."""
         cfg = self.config
-        ok = float(info.get("status") == "ok")
+        score = float(info.get("objectives", {}).get("score", float("-inf")))
+        usable = float(info.get("status") == "ok" and score > floor)
         spent = float(info["costs"].get(cost, float("inf")))
         if cfg.selection == "reward":
-            return (ok, float(target is None or spent <= target), reward)
-        score = float(info.get("objectives", {}).get("score", float("-inf")))
+            return (usable, float(target is None or spent <= target), reward)
         val_loss = float(info.get("metrics", {}).get("val_loss", 0.0))
-        return (ok, float(spent <= cap), score, -val_loss, -spent)
+        return (usable, float(spent <= cap), score, -val_loss, -spent)
 
     def run(self, envs: EnvFactory, seed: int) -> None:
         cfg = self.config
@@ -183,6 +190,8 @@ class EvoSynthesis(Agent[EvoSynthesisConfig]):
         if not isinstance(space, SynapseSpace):
             raise ValueError(f"agent {self.name!r} needs a synapse space; got {space.name!r}")
         cost, target = unwrapped.cost_target
+        score_range = unwrapped.score_range
+        floor = float("-inf") if score_range is None else score_range[0]
         if cfg.factor is None and cost != "synapses":
             raise ValueError(
                 f"factor must be set when the env's cost is {cost!r} (derived F(E) needs cost "
@@ -228,13 +237,13 @@ class EvoSynthesis(Agent[EvoSynthesisConfig]):
                     entry_weights=units,
                 )
                 _, reward, _, truncated, info = env.step(space.flatten(child))
-                key = self._key(info, float(reward), cost, target if due else None, cap)
+                key = self._key(info, float(reward), cost, target if due else None, cap, floor)
                 if best is None or key > best[0]:
                     best = (key, float(reward), child, info)
                 if truncated:
                     break
-            if best is None or best[3].get("status") != "ok":
-                continue  # every child failed (e.g. an emptied layer): synthesize again
+            if best is None or not best[0][0]:
+                continue  # every child failed or is degenerate: synthesize again
             _, reward, masks, info = best
             weights = [w for w, _ in unwrapped.trained_weights(info["evaluation_id"])]
             self.generations.append(

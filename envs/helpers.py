@@ -110,6 +110,11 @@ class SynapseHelpers(ProposalHelpers, Protocol):
         """The reward's cost name and target, e.g. ``("synapses", 1760.0)``."""
         ...
 
+    @property
+    def score_range(self) -> tuple[float, float] | None:
+        """``(worst, best)`` of ``info["objectives"]["score"]`` (``None``: no known range)."""
+        ...
+
     def ancestor_weights(self) -> list[Layer]:
         """The trained ancestor's ``(weight, bias)`` per layer."""
         ...

@@ -147,6 +147,13 @@ class SynapseEnv(ProposalEnv):
         """The reward's cost name and target, e.g. ``("synapses", 1760.0)``."""
         return self.core.reward.cost, float(self.core.reward.target)
 
+    @property
+    def score_range(self) -> tuple[float, float] | None:
+        """``(worst, best)`` of the search-facing score (``info["objectives"]["score"]``), or
+        ``None`` when the reward has none."""
+        score_range = self.core.reward.score_range
+        return None if score_range is None else (float(score_range[0]), float(score_range[1]))
+
     def ancestor_weights(self) -> list[Layer]:
         """The trained ancestor's ``(weight (out, in), bias)`` per layer, as numpy arrays."""
         return self._core.ancestor_task.ancestor_weights()

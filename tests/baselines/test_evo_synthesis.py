@@ -235,3 +235,61 @@ def test_bad_selection_or_draws_names_the_field() -> None:
         make_agent("evo-synthesis", {"selection": "best"})
     with pytest.raises(ValueError, match="draws"):
         make_agent("evo-synthesis", {"draws": 0})
+
+
+def test_selection_never_keeps_a_degenerate_child() -> None:
+    """A child scoring the bottom of the score range (e.g. a constant saliency map, F-beta 0)
+    ranks below any informative child, on the path or not, and below nothing but failures."""
+    from baselines.evo_synthesis import EvoSynthesis, EvoSynthesisConfig
+
+    agent = EvoSynthesis(EvoSynthesisConfig(selection="path"))
+
+    def info(score: float, spent: float, status: str = "ok") -> dict[str, Any]:
+        return {"status": status, "objectives": {"score": score}, "costs": {"synapses": spent}}
+
+    def key(i: dict[str, Any]) -> tuple[float, ...]:
+        return agent._key(i, 0.0, "synapses", None, cap=100.0, floor=0.0)
+
+    degenerate_on_path, informative_off_path = info(0.0, 90.0), info(0.4, 150.0)
+    assert key(informative_off_path) > key(degenerate_on_path)
+    assert key(degenerate_on_path)[0] == 0.0  # not selectable
+    assert key(info(0.3, 90.0)) > key(informative_off_path)  # on the path first among usable
+    reward_agent = EvoSynthesis(EvoSynthesisConfig(selection="reward"))
+    assert reward_agent._key(info(0.0, 10.0), 0.9, "synapses", None, 100.0, 0.0)[0] == 0.0
+
+
+class _DegenerateSecondStep(gym.Wrapper):
+    """Reports the env's second evaluation as degenerate (score at the range's bottom)."""
+
+    def __init__(self, env: gym.Env) -> None:
+        super().__init__(env)
+        self.steps = 0
+        self.degenerate: list[str] = []
+
+    def step(self, action: Any) -> Any:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.steps += 1
+        if self.steps == 2:
+            info = {**info, "objectives": {**info["objectives"], "score": 0.0}}
+            self.degenerate.append(info["evaluation_id"])
+        return obs, reward, terminated, truncated, info
+
+
+def test_a_generation_of_degenerate_children_is_synthesized_again() -> None:
+    from baselines.base import EnvFactory
+    from baselines.evo_synthesis import EvoSynthesis, EvoSynthesisConfig
+    from envs.helpers import helpers
+
+    wrapped: list[_DegenerateSecondStep] = []
+
+    class Factory(EnvFactory):
+        def make(self) -> gym.Env:
+            wrapped.append(_DegenerateSecondStep(super().make()))
+            return wrapped[0]
+
+    agent = EvoSynthesis(EvoSynthesisConfig(offspring=1, level="synapse", factor=0.5))
+    agent.run(Factory(ENV, {"budget": 3, **FAST}, []), seed=1)
+    assert helpers(wrapped[0], "synapses").score_range == (0.0, 1.0)
+    chosen = [g.evaluation_id for g in agent.generations[1:]]
+    assert len(chosen) == 2 and wrapped[0].degenerate[0] not in chosen  # generation 2 again
+    assert [g.generation for g in agent.generations] == [0, 1, 2]
