@@ -67,13 +67,18 @@ def prune_magnitude(
 
 
 def _prune_neurons(masks: Masks, keep: int, order: np.ndarray) -> Masks:
-    """Remove hidden neurons in ``order`` (pairs ``(layer, index)``) until ``<= keep`` remain."""
+    """Remove hidden neurons in ``order`` (pairs ``(layer, index)``) until ``<= keep`` synapses
+    remain, never a layer's last live neuron (that would disconnect the output)."""
     out = [m.copy() for m in masks]
+    alive = [int(m.any(axis=1).sum()) for m in out[:-1]]
     for layer, index in order:
         if sum(int(m.sum()) for m in out) <= keep:
             break
+        if alive[layer] <= 1 or not out[layer][index].any():
+            continue
         out[layer][index, :] = False
         out[layer + 1][:, index] = False
+        alive[layer] -= 1
     return out
 
 
@@ -150,7 +155,8 @@ def run_baseline(
     (as evo-synthesis selects); a deterministic pruner (magnitude) has one pruning and trains
     it ``candidates * epochs`` epochs. Prunings count live synapses (those of neurons the
     parent still uses); unstructured pruning can leave dead neurons, so a stage may end below
-    its count.
+    its count. A pruning that fails (e.g. empties a layer) is never kept; when every pruning of
+    a stage fails, the series ends with a row ``{"generation", "failed": reason}``.
     """
     draws = candidates if pruner in STOCHASTIC else 1
     stage_epochs = epochs if pruner in STOCHASTIC else epochs * candidates
@@ -167,15 +173,19 @@ def run_baseline(
     rows = []
     for generation, count in enumerate(counts, start=1):
         parent = synaptic.live_masks([m & (w != 0) for m, w in zip(masks, weights)])
-        best: tuple[tuple[float, float], Masks, dict[str, Any]] | None = None
+        best: tuple[tuple[float, ...], Masks, dict[str, Any]] | None = None
         for _ in range(draws):
             child = pruner(parent, weights, count, rng)
             _, _, _, _, info = env.step(space.flatten(child))
-            key = (float(info["objectives"]["score"]), -float(info["costs"]["synapses"]))
+            ok = float(info["status"] == "ok")
+            key = (ok, float(info["objectives"]["score"]), -float(info["costs"]["synapses"]))
             if best is None or key > best[0]:
                 best = (key, child, info)
         assert best is not None
         _, masks, info = best
+        if info["status"] != "ok":  # every pruning failed (e.g. an emptied layer): series ends
+            rows.append({"generation": generation, "failed": info.get("reason", "failed")})
+            break
         weights = [w for w, _ in unwrapped.trained_weights(info["evaluation_id"])]
         rows.append(generation_row(generation, info, records[info["evaluation_id"]].test_metrics))
     env.close()

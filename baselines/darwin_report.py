@@ -17,13 +17,19 @@ from darwin_bench.compare_stats import mean_ci
 from darwin_bench.plots import pyplot, save_figure
 
 
+def _ci(values: Sequence[float], log: bool = False) -> dict[str, Any] | None:
+    return mean_ci(values, log=log) if values else None
+
+
 def _outcome_ci(outcomes: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Loss (points) and reduction (geometric mean) intervals, and the fraction meeting the
-    target, over seeds."""
+    """Loss (points) and reduction (geometric mean) intervals over the seeds whose series did
+    not fail, the number that failed, and the fraction of all seeds meeting the target."""
+    done = [o for o in outcomes if "failed" not in o]
     return {
-        "accuracy_loss_points": mean_ci([o["accuracy_loss_points"] for o in outcomes]),
-        "synapse_reduction": mean_ci([o["synapse_reduction"] for o in outcomes], log=True),
+        "accuracy_loss_points": _ci([o["accuracy_loss_points"] for o in done]),
+        "synapse_reduction": _ci([o["synapse_reduction"] for o in done], log=True),
         "fraction_meeting_target": sum(bool(o["meets_target"]) for o in outcomes) / len(outcomes),
+        "failed_seeds": len(outcomes) - len(done),
     }
 
 
@@ -46,15 +52,13 @@ def summarize(seeds: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "baselines": {},
     }
     for name in seeds[0]["summary"]["baselines"]:
-        outcomes = [s["summary"]["baselines"][name] for s in seeds]
+        pairs = [(s["summary"]["baselines"][name], s) for s in seeds]
+        done = [(o, s) for o, s in pairs if "failed" not in o]
         summary["baselines"][name] = {
-            **_outcome_ci(outcomes),
-            "synapses": mean_ci([s["baselines"][name][-1]["synapses"] for s in seeds]),
-            "loss_minus_evo": mean_ci(
-                [
-                    o["accuracy_loss_points"] - s["summary"]["accuracy_loss_points"]
-                    for o, s in zip(outcomes, seeds)
-                ]
+            **_outcome_ci([o for o, _ in pairs]),
+            "synapses": _ci([s["baselines"][name][-1]["synapses"] for _, s in done]),
+            "loss_minus_evo": _ci(
+                [o["accuracy_loss_points"] - s["summary"]["accuracy_loss_points"] for o, s in done]
             ),
         }
     return summary
@@ -79,8 +83,10 @@ def plot(path: Path, rows: dict[str, Any]) -> Path:
         x, y = _mean_curve([s["generations"] for s in seeds])
         ax.plot(x, y, marker="o", linewidth=2.2, label="evo-synthesis")
         for name in seeds[0]["baselines"]:
-            bx, by = _mean_curve([[ancestor, *s["baselines"][name]] for s in seeds])
-            ax.plot(bx, by, marker=".", linewidth=1.0, label=name)
+            done = [s["baselines"][name] for s in seeds if "failed" not in s["baselines"][name][-1]]
+            if done:  # seeds whose series ended in a failed stage are not drawn
+                bx, by = _mean_curve([[ancestor, *rows] for rows in done])
+                ax.plot(bx, by, marker=".", linewidth=1.0, label=f"{name} ({len(done)} seeds)")
         ax.axhline(100 * ancestor["test_accuracy"] - 1, color="grey", linestyle=":")
         ax.axvline(seeds[0]["target_synapses"], color="grey", linestyle="--", label="target")
         ax.set_xscale("log")

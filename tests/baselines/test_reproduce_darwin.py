@@ -44,6 +44,14 @@ def test_magnitude_keeps_the_largest_weights() -> None:
     assert kept.min() >= dropped.max()
 
 
+@pytest.mark.parametrize("name", ["random-neurons", "magnitude-neurons"])
+def test_neuron_pruners_never_empty_a_layer(name: str) -> None:
+    rng = np.random.default_rng(2)
+    masks, weights = _masks(rng)
+    out = dp.BASELINES[name](masks, weights, 0, rng)
+    assert [int(o.any(axis=1).sum()) for o in out[:-1]] == [1, 1]
+
+
 def test_each_level_has_its_own_baselines() -> None:
     assert dp.LEVEL_BASELINES["synapse"] == ("random", "magnitude")
     assert dp.LEVEL_BASELINES["cluster"] == ("random-neurons", "magnitude-neurons")
@@ -102,6 +110,15 @@ def _seed(loss: float, base_loss: float) -> dict:
             },
         },
     }
+
+
+def test_a_failed_baseline_series_is_counted_not_averaged() -> None:
+    seeds = [_seed(0.5, 1.5), _seed(1.5, 2.0), _seed(1.0, 2.5)]
+    seeds[0]["baselines"]["random"] = [{"generation": 1, "failed": "EmptyLayerError: ..."}]
+    seeds[0]["summary"]["baselines"]["random"] = {"failed": "EmptyLayerError", "meets_target": 0}
+    random = summarize(seeds)["baselines"]["random"]
+    assert random["failed_seeds"] == 1 and random["accuracy_loss_points"]["n"] == 2
+    assert random["loss_minus_evo"]["mean"] == pytest.approx(1.0)  # seeds 1 and 2, paired
 
 
 def test_summary_gives_intervals_and_paired_differences() -> None:
