@@ -35,6 +35,8 @@ from leaderboard.web.pages import CSP, PLOTS, STATIC, Links, Pages
 
 #: Default largest upload body.
 MAX_UPLOAD_BYTES = 64 << 20
+#: Links of the served site (pages at the root).
+LINKS = Links("/")
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -75,48 +77,61 @@ def create_app(
         openapi_url="/api/openapi.json",
     )
     pages = Pages(store, catalog=catalog, uploads=token is not None)
-
-    def _track(name: str) -> Track:
-        try:
-            return pages.track_named(name)
-        except ValueError:
-            raise HTTPException(404, f"no track {name!r}") from None
-
-    links = Links("/")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.middleware("http")(_security_headers)
+    _page_routes(app, pages, store)
+    _api_routes(app, pages, store)
+    _upload_route(app, pages, store, token, run_uploaded_code, max_upload_bytes)
+    return app
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        if not request.url.path.startswith("/api/docs"):
-            response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
+
+async def _security_headers(request: Request, call_next: Any) -> Response:
+    response: Response = await call_next(request)
+    if not request.url.path.startswith("/api/docs"):
+        response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _track(pages: Pages, name: str) -> Track:
+    try:
+        return pages.track_named(name)
+    except ValueError:
+        raise HTTPException(404, f"no track {name!r}") from None
+
+
+def _entry(store: Store, entry_id: int) -> Any:
+    entry = store.entry(entry_id)
+    if entry is None:
+        raise HTTPException(404, f"no entry #{entry_id}")
+    return entry
+
+
+def _page_routes(app: FastAPI, pages: Pages, store: Store) -> None:
+    """The HTML pages and the SVG plots."""
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
-        return pages.index(links)
+        return pages.index(LINKS)
 
     @app.get("/tracks/{name}", response_class=HTMLResponse)
     def track_page(name: str) -> str:
-        return pages.track(_track(name), links)
+        return pages.track(_track(pages, name), LINKS)
 
     @app.get("/tracks/{name}/{plot}.svg")
     def plot(name: str, plot: str) -> Response:
         if plot not in PLOTS:
             raise HTTPException(404, f"no plot {plot!r}; plots: {', '.join(PLOTS)}")
-        return Response(pages.plot(_track(name), plot), media_type="image/svg+xml")
-
-    def _entry(entry_id: int) -> Any:
-        entry = store.entry(entry_id)
-        if entry is None:
-            raise HTTPException(404, f"no entry #{entry_id}")
-        return entry
+        return Response(pages.plot(_track(pages, name), plot), media_type="image/svg+xml")
 
     @app.get("/entries/{entry_id}", response_class=HTMLResponse)
     def entry_page(entry_id: int) -> str:
-        return pages.entry(_entry(entry_id), links)
+        return pages.entry(_entry(store, entry_id), LINKS)
+
+
+def _api_routes(app: FastAPI, pages: Pages, store: Store) -> None:
+    """The JSON API (reads) and the stored run logs."""
 
     @app.get("/api/tracks")
     def api_tracks() -> list[dict[str, Any]]:
@@ -124,11 +139,11 @@ def create_app(
 
     @app.get("/api/tracks/{name}")
     def api_track(name: str) -> dict[str, Any]:
-        return pages.api_track(_track(name))
+        return pages.api_track(_track(pages, name))
 
     @app.get("/api/entries/{entry_id}")
     def api_entry(entry_id: int) -> dict[str, Any]:
-        return pages.api_entry(_entry(entry_id))
+        return pages.api_entry(_entry(store, entry_id))
 
     @app.get("/api/entries/{entry_id}/runs/{name}")
     def api_run(entry_id: int, name: str) -> PlainTextResponse:
@@ -136,6 +151,17 @@ def create_app(
         if text is None:
             raise HTTPException(404, f"entry #{entry_id} has no run log {name!r}")
         return PlainTextResponse(text, media_type="application/x-ndjson")
+
+
+def _upload_route(
+    app: FastAPI,
+    pages: Pages,
+    store: Store,
+    token: str | None,
+    run_uploaded_code: bool,
+    max_upload_bytes: int,
+) -> None:
+    """``POST /api/submissions`` (see the module docstring)."""
 
     @app.post("/api/submissions")
     async def upload(request: Request) -> JSONResponse:
@@ -156,10 +182,8 @@ def create_app(
         report = outcome.report.to_dict()
         if outcome.entry_id is not None:
             content = {"accepted": True, "entry": outcome.entry_id, "report": report}
-            content["url"] = links.entry(outcome.entry_id)
+            content["url"] = LINKS.entry(outcome.entry_id)
             return JSONResponse(content, status_code=201)
         duplicate = any(r.check == "duplicate" for r in outcome.report.rejections)
         content = {"accepted": False, "reason": outcome.report.summary(), "report": report}
         return JSONResponse(content, status_code=409 if duplicate else 422)
-
-    return app
