@@ -209,22 +209,30 @@ def run_evolution(row: DarwinRow, level: str, seed: int) -> tuple[list[dict[str,
     agent = EvoSynthesis(row.agent_config(level))
     budget = row.generations * row.offspring
     kwargs = {**row.env_kwargs(), "budget": budget, "epochs": row.epochs}
-    made: list[Any] = []
-
-    class _Keep(EnvFactory):
-        def make(self) -> gym.Env:
-            env = super().make()
-            made.append(env)
-            return env
-
     records: dict[str, Any] = {}
-    recorder = [lambda e: records.setdefault(e.evaluation_id, e)]
-    agent.run(_Keep(row.env_id, kwargs, recorder), seed)
+    factory = _KeepingFactory(
+        row.env_id, kwargs, [lambda e: records.setdefault(e.evaluation_id, e)]
+    )
+    agent.run(factory, seed)
     rows = [
         generation_row(g.generation, g.info, records[str(g.evaluation_id)].test_metrics)
         for g in agent.generations[1:]
     ]
-    return rows, made[0]
+    return rows, factory.made[0]
+
+
+class _KeepingFactory(EnvFactory):
+    """An :class:`EnvFactory` that keeps the envs it made (the reproduction reads the
+    ancestor's numbers from the agent's env after the run)."""
+
+    def __init__(self, env_id: str, env_kwargs: dict[str, Any], recorders: list[Any]) -> None:
+        super().__init__(env_id, env_kwargs, recorders)
+        self.made: list[gym.Env[Any, Any]] = []
+
+    def make(self) -> gym.Env[Any, Any]:
+        env = super().make()
+        self.made.append(env)
+        return env
 
 
 def ancestor_row(env: Any) -> dict[str, Any]:
