@@ -5,6 +5,8 @@
 - ``table verify --env ID --sample K``: retrain K random entries live and compare.
 - ``table info --env ID`` (or ``--table FILE``): what a table holds and whether it still
   matches the running code.
+- ``table recost --env ID``: recompute the modeled device costs from the current device
+  profiles (no training) and rewrite the table (or ``--out FILE``).
 
 Each prints a JSON report with ``--json``; progress goes to stderr.
 """
@@ -16,6 +18,7 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -50,7 +53,13 @@ def add_parser(subparsers: Any) -> None:
     info.add_argument("--table", default=None, help="a table file (default: the env's)")
     info.set_defaults(handler=main_info)
 
-    for command in (build, verify, info):
+    recost = sub.add_parser("recost", help="recompute modeled device costs (no training)")
+    recost.add_argument("--env", required=True, help="a tabular env id (or any env + --table)")
+    recost.add_argument("--table", default=None, help="a table file (default: the env's)")
+    recost.add_argument("--out", default=None, help="where to write (default: the table file)")
+    recost.set_defaults(handler=main_recost)
+
+    for command in (build, verify, info, recost):
         command.add_argument("--json", action="store_true", help="print the report as JSON")
         command.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -139,6 +148,31 @@ def main_info(args: argparse.Namespace) -> int:
     lines = [f"table: {table.path} ({report['bytes']:,} bytes)", *_lines(report)]
     lines.append("matches the running code" if not stale else "STALE: " + "; ".join(stale))
     _print(args, report, lines)
+    return 0
+
+
+def main_recost(args: argparse.Namespace) -> int:
+    from darwin_bench.tables.recost import recost_table
+    from envs.tabular import table_for
+
+    table, plan = table_for(args.env, args.table)
+    recosted, report = recost_table(table, plan.task, plan.space, plan.cost_config)
+    out = Path(args.out) if args.out else table.path
+    assert out is not None  # a loaded table has its path
+    if recosted is not table or args.out:
+        recosted.path = recosted.save(out)
+    report["path"] = str(out)
+    changes = ", ".join(f"{k} {v:.1%}" for k, v in report["max_relative_change"].items() if v)
+    _print(
+        args,
+        report,
+        [
+            f"table: {out}: content hash {report['from_content_hash'][:16]} -> "
+            f"{report['content_hash'][:16]}",
+            f"re-costed devices: {', '.join(report['changed_devices']) or 'none (unchanged)'}",
+            f"largest relative change: {changes or 'none'}",
+        ],
+    )
     return 0
 
 
