@@ -52,7 +52,7 @@ from baselines.base import Agent, AgentConfig, EnvFactory
 from darwin_bench import synaptic
 from darwin_bench.spaces.synapses import SynapseSpace
 from darwin_bench.validation import check_choice, check_positive_int
-from envs.helpers import helpers
+from envs.helpers import SynapseHelpers, helpers
 
 #: Selection rules (see the module docstring).
 SELECTIONS: tuple[str, ...] = ("reward", "path")
@@ -176,9 +176,13 @@ class EvoSynthesis(Agent[EvoSynthesisConfig]):
         val_loss = float(info.get("metrics", {}).get("val_loss", 0.0))
         return (usable, float(spent <= cap), score, -val_loss, -spent)
 
-    def run(self, envs: EnvFactory, seed: int) -> None:
-        cfg = self.config
-        env = envs.make()
+    def _synapse_env(self, env: Any) -> tuple[SynapseHelpers, SynapseSpace]:
+        """The env's synapse helpers and space.
+
+        Raises:
+            ValueError: for an env that is not a synapse-mask env, or a cost other than
+                ``synapses`` when ``factor`` is derived.
+        """
         try:
             unwrapped = helpers(env, "synapses")
         except ValueError:
@@ -189,14 +193,31 @@ class EvoSynthesis(Agent[EvoSynthesisConfig]):
         space = unwrapped.search_space
         if not isinstance(space, SynapseSpace):
             raise ValueError(f"agent {self.name!r} needs a synapse space; got {space.name!r}")
-        cost, target = unwrapped.cost_target
-        score_range = unwrapped.score_range
-        floor = float("-inf") if score_range is None else score_range[0]
-        if cfg.factor is None and cost != "synapses":
+        cost = unwrapped.cost_target[0]
+        if self.config.factor is None and cost != "synapses":
             raise ValueError(
                 f"factor must be set when the env's cost is {cost!r} (derived F(E) needs cost "
                 "'synapses')"
             )
+        return unwrapped, space
+
+    def _cap(
+        self, masks: list[np.ndarray], units: tuple[int, ...], target: float, generation: int
+    ) -> float:
+        """This generation's step of the geometric path to the target (derived F(E) only)."""
+        cfg = self.config
+        if cfg.factor is not None:
+            return float("inf")
+        live = synaptic.live_synapses(masks, units)
+        return synaptic.path_goal(live, target, cfg.target_generation - generation + 1)
+
+    def run(self, envs: EnvFactory, seed: int) -> None:
+        cfg = self.config
+        env = envs.make()
+        unwrapped, space = self._synapse_env(env)
+        cost, target = unwrapped.cost_target
+        score_range = unwrapped.score_range
+        floor = float("-inf") if score_range is None else score_range[0]
         rng = np.random.default_rng(seed)
         env.reset(seed=seed)
         units = tuple(space.entry_weights)  # counts below are in weights, like the target
@@ -212,16 +233,7 @@ class EvoSynthesis(Agent[EvoSynthesisConfig]):
             synapse_p = synaptic.synapse_probabilities(weights, masks, cfg.form)
             cluster_p = synaptic.cluster_probabilities(weights, masks, cfg.form)
             factor = self._factor(synapse_p, cluster_p, masks, units, generation, target)
-            # This generation's step of the geometric path to the target (derived F(E) only).
-            cap = (
-                synaptic.path_goal(
-                    synaptic.live_synapses(masks, units),
-                    target,
-                    cfg.target_generation - generation + 1,
-                )
-                if cfg.factor is None
-                else float("inf")
-            )
+            cap = self._cap(masks, units, target, generation)
             due = cfg.factor is None and generation >= cfg.target_generation
             best: tuple[tuple[float, ...], float, list[np.ndarray], dict[str, Any]] | None = None
             for _ in range(cfg.offspring):  # the env's truncation ends the last generation
