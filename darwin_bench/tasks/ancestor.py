@@ -62,6 +62,9 @@ class MaskedMLPTask(LineageTask):
     default_hidden: ClassVar[tuple[int, ...]] = DEFAULT_HIDDEN
     #: The reward's default synapse target is the ancestor's synapses divided by this.
     target_reduction: ClassVar[float] = 48.0
+    #: Default ``latency_ms`` target: the median ONNX Runtime latency of random masks over the
+    #: ancestor (``darwin-bench perf latency-targets``, docs/costs.md).
+    latency_target: ClassVar[float] = 0.0078
     x_train: torch.Tensor
     y_train: torch.Tensor
     x_val: torch.Tensor
@@ -93,7 +96,11 @@ class MaskedMLPTask(LineageTask):
             "batch_size": int(self.train_config.batch_size),
         }
         synapses = self.space.size / self.target_reduction
-        self.default_targets = {**self.default_targets, "synapses": synapses}
+        self.default_targets = {
+            **self.default_targets,
+            "synapses": synapses,
+            "latency_ms": self.latency_target,
+        }
 
     def config(self) -> dict[str, Any]:
         config = {**super().config(), "ancestor": self.ancestor_settings, "schedule": "cosine"}
@@ -209,6 +216,7 @@ class MNIST5kAncestorTask(MaskedMLPTask, MNIST5kTask):
 
     default_hidden = (300, 100)
     target_reduction = 125.0
+    latency_target = 0.021
 
     def __init__(
         self, *, ancestor_epochs: int = 30, epochs: int = 20, lr: float = 1e-3, **kwargs: Any

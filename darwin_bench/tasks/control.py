@@ -172,7 +172,7 @@ class ControlTask(Task):
         self.threads = check_positive_int("threads", threads)
         self.return_range = self._return_range(return_range)
         self.default_targets = dict(
-            default_targets or {"flops": 1e4, "params": 5e3, "synapses": 5e3, "latency_ms": 0.05}
+            default_targets or {"flops": 1e4, "params": 5e3, "synapses": 5e3, "latency_ms": 0.0051}
         )
 
     # -------------------------------------------------------------- identity

@@ -64,6 +64,6 @@ class DigitsTask(ClassificationTask):
             num_classes=10,
             train_config=TrainConfig(lr=lr, batch_size=batch_size),
             epochs=epochs,
-            default_targets={"flops": 2e4, "params": 1e4, "synapses": 1e4, "latency_ms": 0.05},
+            default_targets={"flops": 2e4, "params": 1e4, "synapses": 1e4, "latency_ms": 0.0054},
             **kwargs,
         )

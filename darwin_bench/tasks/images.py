@@ -40,10 +40,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "fashion-mnist": {"val_size": 5000, "train_size": 10000, "epochs": 2},
     "cifar10": {"val_size": 5000, "train_size": 5000, "epochs": 2},
 }
+#: Reward targets per cost and dataset; ``latency_ms``: the median ONNX Runtime latency of
+#: random networks (perf latency-targets, docs/costs.md).
 TARGETS: dict[str, dict[str, float]] = {
-    "mnist": {"flops": 2e5, "params": 1e5, "synapses": 1e5, "latency_ms": 0.1},
-    "fashion-mnist": {"flops": 2e5, "params": 1e5, "synapses": 1e5, "latency_ms": 0.1},
-    "cifar10": {"flops": 5e6, "params": 2e5, "synapses": 2e5, "latency_ms": 0.5},
+    "mnist": {"flops": 2e5, "params": 1e5, "synapses": 1e5, "latency_ms": 0.026},
+    "fashion-mnist": {"flops": 2e5, "params": 1e5, "synapses": 1e5, "latency_ms": 0.026},
+    "cifar10": {"flops": 5e6, "params": 2e5, "synapses": 2e5, "latency_ms": 0.069},
 }
 
 

@@ -79,7 +79,12 @@ class SaliencyAncestorTask(LineageTask, SaliencyTask):
             "train": self.train_config.to_dict(),
         }
         weights = sum(o * i * k for (o, i), k in zip(self.space.shapes, self.space.entry_weights))
-        self.default_targets = {**self.default_targets, "synapses": weights / 48}
+        # latency_ms: the median ONNX Runtime latency of random masks (perf latency-targets)
+        self.default_targets = {
+            **self.default_targets,
+            "synapses": weights / 48,
+            "latency_ms": 0.11,
+        }
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "ancestor": self.ancestor_settings}

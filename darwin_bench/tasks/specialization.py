@@ -141,6 +141,12 @@ def refit_output(
         head.bias.copy_(solution[-1].float())
 
 
+#: Default ``latency_ms`` targets of the specialized networks, by target task: the median ONNX
+#: Runtime latency of random squeeze networks (``darwin-bench perf latency-targets``,
+#: docs/costs.md); other target tasks keep their own.
+LATENCY_TARGETS: dict[str, float] = {"digits": 0.005, "objects": 0.016}
+
+
 class SpecializationTask(Task):
     """The target task, scored by squeezing a trained base network (see the module docstring).
 
@@ -187,7 +193,9 @@ class SpecializationTask(Task):
         self.finetune = TrainConfig(**{**target.train_config.to_dict(), "lr": float(finetune_lr)})
         self.fidelities = {"epochs": int(epochs)}
         self.threads = target.threads
-        self.default_targets = dict(target.default_targets)
+        self.default_targets = {**target.default_targets}
+        if target.name in LATENCY_TARGETS:
+            self.default_targets["latency_ms"] = LATENCY_TARGETS[target.name]
         self._base: nn.Module | None = None
         self._base_metrics: dict[str, float] = {}
 
