@@ -21,7 +21,12 @@ from darwin_bench.seeding import derive_seed
 from darwin_bench.spaces import SearchSpace, make_space
 from darwin_bench.tasks import Task
 from darwin_bench.tasks.control import ControlTask
-from darwin_bench.validation import check_choice, check_positive_float, check_positive_int
+from darwin_bench.validation import (
+    check_choice,
+    check_kwargs,
+    check_positive_float,
+    check_positive_int,
+)
 from envs.targets import reference_target
 from envs.tasks import make_task
 
@@ -111,6 +116,11 @@ class SearchCore:
             raise ValueError(
                 f"unknown env kwarg(s) {sorted(unknown)}; allowed: {', '.join(self.kwarg_names())}"
             )
+        check_kwargs(
+            "env kwargs",
+            SearchCore,
+            {k: v for k, v in locals().items() if k not in ("self", "unknown")},
+        )
         check_choice("reward", reward, REWARDS)
         names = [cost, *(costs or [])]
         for name in names:

@@ -17,7 +17,7 @@ from darwin_bench.tasks.objects import ObjectsTask
 from darwin_bench.tasks.saliency import SaliencyTask
 from darwin_bench.tasks.saliency_ancestor import SaliencyAncestorTask
 from darwin_bench.tasks.specialization import digits_specialization, objects_specialization
-from darwin_bench.validation import check_choice
+from darwin_bench.validation import check_choice, check_kwargs
 
 TaskFactory = Callable[..., Task]
 
@@ -49,12 +49,14 @@ def make_task(name: str | Task, kwargs: Mapping[str, Any] | None = None) -> Task
     """Return the task ``name`` built with ``kwargs`` (one shared instance per process).
 
     Raises:
-        ValueError: for an unknown task name.
+        ValueError: for an unknown task name, or a keyword argument the task does not take or
+            of the wrong type (naming ``task_kwargs`` and the key).
     """
     if isinstance(name, Task):
         return name
     check_choice("task", name, TASKS)
-    key = f"{name}|{json.dumps(dict(kwargs or {}), sort_keys=True, default=str)}"
+    kwargs = check_kwargs(f"task_kwargs (task {name!r})", TASKS[name], kwargs or {})
+    key = f"{name}|{json.dumps(kwargs, sort_keys=True, default=str)}"
     if key not in _INSTANCES:
-        _INSTANCES[key] = TASKS[name](**dict(kwargs or {}))
+        _INSTANCES[key] = TASKS[name](**kwargs)
     return _INSTANCES[key]

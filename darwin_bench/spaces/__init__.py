@@ -14,7 +14,7 @@ from darwin_bench.spaces.mlp import MLPSpace
 from darwin_bench.spaces.rnn import RNNSpace
 from darwin_bench.spaces.squeeze import SqueezeSpace
 from darwin_bench.spaces.synapses import SynapseSpace
-from darwin_bench.validation import check_choice
+from darwin_bench.validation import check_choice, check_kwargs
 
 SpaceFactory = Callable[..., SearchSpace]
 
@@ -37,9 +37,11 @@ def make_space(
     """Instantiate the space ``name`` for a task's input shape and output count.
 
     Raises:
-        ValueError: when ``name`` is not a known space.
+        ValueError: when ``name`` is not a known space, or for a keyword argument the space
+            does not take or of the wrong type (naming ``space_kwargs`` and the key).
     """
     check_choice("space", name, SPACES)
+    kwargs = check_kwargs(f"space_kwargs (space {name!r})", SPACES[name], kwargs, skip=2)
     return SPACES[name](input_shape, num_outputs, **kwargs)
 
 
