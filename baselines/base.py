@@ -43,7 +43,9 @@ class EnvFactory:
     """Makes the envs of one run, all with the same id and kwargs, all feeding its run log.
 
     Agents get one of these instead of an env so that they can choose the form they need:
-    :meth:`make` for a single env, :meth:`make_vec` for a population env.
+    :meth:`make` for a single env, :meth:`make_vec` for a population env. The factory keeps
+    the envs it made, and :meth:`close` closes them all, so that an agent that raises does not
+    leave worker processes or cache connections behind (the runner calls it in ``finally``).
 
     Args:
         env_id: the registered env id.
@@ -57,8 +59,10 @@ class EnvFactory:
         self.env_kwargs = dict(env_kwargs)
         self.recorders = list(recorders)
         self.preload: list[Any] = []
+        self._made: list[Any] = []
 
     def _attach(self, env: gym.Env[Any, Any] | VectorEnv[Any, Any, Any]) -> None:
+        self._made.append(env)
         framework.preload(env, self.preload)
         for recorder in self.recorders:
             framework.add_recorder(env, recorder)
@@ -79,6 +83,11 @@ class EnvFactory:
         )
         self._attach(env)
         return env
+
+    def close(self) -> None:
+        """Close every env this factory made (closing one twice is harmless)."""
+        while self._made:
+            self._made.pop().close()
 
 
 ConfigT = TypeVar("ConfigT", bound=AgentConfig)

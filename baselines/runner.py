@@ -24,12 +24,22 @@ from envs.registration import ENVS, get_entry
 
 @dataclass
 class RunResult:
-    """A finished run: its log file and parsed record."""
+    """A finished run: its log file and parsed record.
+
+    Attributes:
+        path: the run log.
+        record: the parsed log.
+        seconds: wall time of this call.
+        resumed_from: evaluations the log already held when this call resumed it (0 when the
+            run started from scratch).
+        reused: True when the log was already complete and nothing ran.
+    """
 
     path: Path
     record: RunRecord
     seconds: float
     resumed_from: int = 0
+    reused: bool = False
 
 
 def _as_json(value: Any) -> Any:
@@ -125,10 +135,13 @@ def run_agent(
     """Run ``agent`` on ``env_id`` until ``budget`` is spent (in evaluations, or in the budget
     kind the env kwarg ``budget_kind`` names).
 
-    An existing complete log for the same (agent, env, seed) is returned as is. An incomplete
-    one (a killed run) is resumed by replay: its evaluations seed the evaluator's cache and the
-    agent runs again from the start with the same seed, so it ends exactly where an
-    uninterrupted run ends, without retraining what was already done.
+    An existing complete log for the same (agent, env, seed) is returned as is (``reused``).
+    An incomplete one (a killed run) is resumed by replay: its evaluations answer the
+    evaluator first and the agent runs again from the start with the same seed, so it ends
+    exactly where an uninterrupted run ends, without retraining what was already done; the
+    log keeps its lines, and the replayed evaluations are checked against them (see
+    :class:`~darwin_bench.runlog.RunLog`). The envs the agent made are closed even when it
+    raises.
 
     ``on_evaluation`` (e.g. a progress bar) is called with every full evaluation record, as
     the run log is; it is framework code, never handed to the agent.
@@ -150,7 +163,7 @@ def run_agent(
     )
     if record is not None:
         if record.complete:
-            return RunResult(path, record, 0.0)
+            return RunResult(path, record, 0.0, reused=True)
         previous = record.evaluations
     probe = gym.make(env_id, **kwargs)  # bad kwargs fail here, before the log is touched
     problem = framework.run_header(probe)
@@ -167,13 +180,18 @@ def run_agent(
         **problem,
     }
     start = time.perf_counter()
-    with RunLog(path, header, cost=problem["problem"]["reward"]["cost"]) as log:
+    with RunLog(
+        path, header, cost=problem["problem"]["reward"]["cost"], append=bool(previous)
+    ) as log:
         recorders: list[Callable[[Evaluation], None]] = [log.append]
         if on_evaluation is not None:
             recorders.append(on_evaluation)
         envs = EnvFactory(env_id, kwargs, recorders)
         envs.preload = previous
-        instance.run(envs, seed)
+        try:
+            instance.run(envs, seed)
+        finally:
+            envs.close()
         spent = sum(float(e.spent or 0.0) for e in log.evaluations)
         log.close(seconds=time.perf_counter() - start, budget_used=spent)
     return RunResult(path, read_runlog(path), time.perf_counter() - start, len(previous))

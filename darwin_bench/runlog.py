@@ -98,6 +98,14 @@ class RunLog:
         header: run settings; ``type``, ``format``, ``started`` and ``machine`` are added.
         cost: the cost name used for the footer's Pareto front.
         append: continue an existing log (resume) instead of starting a new one.
+
+    Crash safety: a new log appears with its whole header at once (written to a temporary
+    file, then renamed), so a killed run leaves either no log or a log with a header; every
+    later line is flushed and fsynced. ``append=True`` (resuming a killed run) keeps the
+    logged evaluations, drops a torn last line, and expects the resumed agent, which starts
+    again from the beginning, to *replay* them: the first ``len(logged)`` evaluations
+    appended are checked against the log (same id, same step) instead of written again, so
+    a run killed while it replays loses nothing.
     """
 
     def __init__(
@@ -107,17 +115,13 @@ class RunLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.cost = cost
         self.evaluations: list[Evaluation] = []
+        self._replayed = 0  # logged evaluations the resumed agent has replayed so far
         if append and self.path.exists():
             existing = read_runlog(self.path)
             self.header = {**existing.header, "format": FORMAT}  # rewritten in this format
             self.evaluations = list(existing.evaluations)
             # Rewrite without a torn last line or an old footer, then continue appending.
-            tmp = self.path.with_suffix(self.path.suffix + ".tmp")
-            with tmp.open("w", encoding="utf-8") as f:
-                for record in [self.header, *(_line(e) for e in self.evaluations)]:
-                    f.write(json.dumps(record, allow_nan=False, sort_keys=True) + "\n")
-            os.replace(tmp, self.path)
-            self._file: IO[str] = self.path.open("a", encoding="utf-8")
+            self._replace([self.header, *(_line(e) for e in self.evaluations)])
         else:
             self.header = {
                 "type": "header",
@@ -126,8 +130,24 @@ class RunLog:
                 "machine": machine_info(),
                 **dict(header),
             }
-            self._file = self.path.open("w", encoding="utf-8")
-            self._write(self.header)
+            self._replace([self.header])
+        self._resumed_from = len(self.evaluations)
+        self._file: IO[str] = self.path.open("a", encoding="utf-8")
+
+    def _replace(self, records: list[Mapping[str, Any]]) -> None:
+        """Make the log hold exactly ``records``, atomically (write aside, fsync, rename)."""
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with tmp.open("w", encoding="utf-8") as f:
+            for record in records:
+                f.write(json.dumps(record, allow_nan=False, sort_keys=True) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+    @property
+    def resumed_from(self) -> int:
+        """How many evaluations the log held when it was opened (0 for a new log)."""
+        return self._resumed_from
 
     def _write(self, record: Mapping[str, Any]) -> None:
         self._file.write(json.dumps(record, allow_nan=False, sort_keys=True) + "\n")
@@ -135,12 +155,38 @@ class RunLog:
         os.fsync(self._file.fileno())
 
     def append(self, evaluation: Evaluation) -> None:
-        """Write one evaluation line."""
+        """Write one evaluation line (or, while resuming, check it against the logged one).
+
+        Raises:
+            ValueError: when a resumed run proposes another evaluation than its log holds at
+                that step (the agent is not deterministic for its seed).
+        """
+        if self._replayed < self._resumed_from:
+            logged = self.evaluations[self._replayed]
+            if (logged.evaluation_id, logged.step) != (evaluation.evaluation_id, evaluation.step):
+                raise ValueError(
+                    f"resuming {self.path}: evaluation {self._replayed} is "
+                    f"{evaluation.evaluation_id} (step {evaluation.step}) but the log holds "
+                    f"{logged.evaluation_id} (step {logged.step}); the agent did not replay its "
+                    "run (is it deterministic for a seed?). Delete the log to start over"
+                )
+            self._replayed += 1
+            return
         self.evaluations.append(evaluation)
         self._write(_line(evaluation))
 
     def close(self, **extra: Any) -> dict[str, Any]:
-        """Write the footer and close the file; return the footer."""
+        """Write the footer and close the file; return the footer.
+
+        Raises:
+            ValueError: when a resumed run ended before replaying every logged evaluation.
+        """
+        if self._replayed < self._resumed_from:
+            self._file.close()
+            raise ValueError(
+                f"resuming {self.path}: the agent stopped after {self._replayed} of the "
+                f"{self._resumed_from} logged evaluations; delete the log to start over"
+            )
         footer = {
             "type": "footer",
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -32,10 +32,9 @@ def add_recorder(env: AnyEnv, recorder: Listener) -> None:
 
 
 def preload(env: AnyEnv, evaluations: Iterable[Evaluation]) -> None:
-    """Answer ``env``'s evaluator from ``evaluations`` (a killed run's log, replayed)."""
-    cache = _core(env).evaluator.cache
-    for evaluation in evaluations:
-        cache.put(evaluation)
+    """Answer ``env``'s evaluator from ``evaluations`` (a killed run's log, replayed), before
+    its cache and without writing them to it (a shared cache must not get a run's failures)."""
+    _core(env).evaluator.preload(list(evaluations))
 
 
 def run_header(env: AnyEnv) -> dict[str, Any]:

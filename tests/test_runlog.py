@@ -117,10 +117,34 @@ def test_torn_last_line_is_ignored_and_resume_rewrites_it(tmp_path) -> None:
     assert len(run.evaluations) == 1 and not run.complete
     resumed = RunLog(path, {"seed": 99}, cost="flops", append=True)
     assert resumed.header["seed"] == 0  # the original header is kept
+    assert resumed.resumed_from == 1
+    resumed.append(evaluation(0, 0.5, 10))  # the resumed agent replays its first evaluation
+    assert len(path.read_text().splitlines()) == 2  # checked against the log, not rewritten
     resumed.append(evaluation(1, 0.6, 10))
     resumed.close()
     run = read_runlog(path)
     assert [e.evaluation_id for e in run.evaluations] == ["id0", "id1"] and run.complete
+
+
+def test_resume_that_does_not_replay_the_log_is_refused(tmp_path) -> None:
+    path = tmp_path / "run.jsonl"
+    log = RunLog(path, {"seed": 0}, cost="flops")
+    log.append(evaluation(0, 0.5, 10))
+    log._file.close()
+    resumed = RunLog(path, {"seed": 0}, cost="flops", append=True)
+    with pytest.raises(ValueError, match="evaluation 0 is id7 .* but the log holds id0"):
+        resumed.append(evaluation(7, 0.5, 10))
+    resumed = RunLog(path, {"seed": 0}, cost="flops", append=True)
+    with pytest.raises(ValueError, match="stopped after 0 of the 1 logged evaluations"):
+        resumed.close()
+    assert len(read_runlog(path).evaluations) == 1  # nothing lost
+
+
+def test_a_new_log_appears_with_its_header(tmp_path) -> None:
+    path = tmp_path / "run.jsonl"
+    RunLog(path, {"seed": 0}, cost="flops")._file.close()
+    assert read_runlog(path).header["seed"] == 0
+    assert not list(tmp_path.glob("*.tmp"))
 
 
 def test_not_a_runlog(tmp_path) -> None:

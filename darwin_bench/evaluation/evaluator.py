@@ -237,6 +237,16 @@ class Evaluator:
         self.executor = executor
         self._reports_lost = "on_lost" in inspect.signature(executor).parameters
         self.stats = {"requested": 0, "trained": 0, "cache_hits": 0}
+        self._replay: dict[str, Evaluation] = {}
+
+    def preload(self, evaluations: Sequence[Evaluation]) -> None:
+        """Answer these evaluations' ids with these records, before the cache (resuming a run).
+
+        A resumed run replays its agent from the start; the evaluations its log already holds
+        (failed ones included, whatever their reason) come back exactly as logged, and are not
+        written to a shared cache.
+        """
+        self._replay.update({e.evaluation_id: e for e in evaluations})
 
     def key(self, request: EvalRequest) -> str:
         """The content address of a request."""
@@ -266,7 +276,7 @@ class Evaluator:
         for key, request in zip(keys, requests):
             if key in found or key in todo:
                 continue
-            hit = self.cache.get(key)
+            hit = self._replay.get(key) or self.cache.get(key)
             if hit is not None:
                 found[key] = hit
             else:

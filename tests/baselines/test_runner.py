@@ -51,6 +51,28 @@ def test_complete_log_is_reused(tmp_path) -> None:
     first = run_agent("random", ENV, budget=3, seed=0, out_dir=tmp_path, env_kwargs=FAST)
     again = run_agent("random", ENV, budget=3, seed=0, out_dir=tmp_path, env_kwargs=FAST)
     assert again.seconds == 0.0 and again.record.rewards() == first.record.rewards()
+    assert again.reused and not first.reused
+
+
+def test_agent_that_raises_has_its_envs_closed(tmp_path, monkeypatch) -> None:
+    from baselines import AGENTS
+    from baselines.random_search import RandomSearch
+    from envs.core import SearchCore
+
+    closed: list[int] = []
+    original = SearchCore.close
+    monkeypatch.setattr(SearchCore, "close", lambda self: closed.append(1) or original(self))
+
+    class Crashing(RandomSearch):
+        def run(self, envs, seed):  # makes two envs, then fails mid-search
+            envs.make().reset(seed=seed)
+            envs.make_vec(2)
+            raise RuntimeError("agent bug")
+
+    monkeypatch.setitem(AGENTS, "random", Crashing)
+    with pytest.raises(RuntimeError, match="agent bug"):
+        run_agent("random", ENV, budget=3, seed=0, out_dir=tmp_path, env_kwargs=FAST)
+    assert len(closed) == 3  # the probe env run_agent checks the kwargs with, and both
 
 
 def test_agent_on_unsupported_env_form_names_supported_envs(tmp_path) -> None:
