@@ -18,6 +18,7 @@ from baselines.loading import resolve_agent, same_agent
 from darwin_bench.budgets import check_budget
 from darwin_bench.evaluation import Evaluation
 from darwin_bench.runlog import RunLog, RunRecord, read_runlog
+from darwin_bench.validation import check_seed
 from envs import framework
 from envs.registration import ENVS, get_entry
 
@@ -147,15 +148,21 @@ def run_agent(
     the run log is; it is framework code, never handed to the agent.
 
     Raises:
-        ValueError: for an unknown agent or env, a non-positive budget, or an agent that does
-            not work on the env's form (the message lists the envs it supports).
+        ValueError: for an unknown agent or env, bad env kwargs, a non-positive budget, a
+            seed outside ``0..2**32-1``, an agent that does not work on the env's form (the
+            message lists the envs it supports), or a log in ``out_dir`` made with other
+            settings.
     """
     kind = str(dict(env_kwargs or {}).get("budget_kind", "evaluations"))
     budget = check_budget(kind, budget)
+    seed = check_seed("seed", seed)
     spec = resolve_agent(agent)
     instance = spec.make(agent_config)
     check_supported(agent, env_id)
     kwargs = {**dict(env_kwargs or {}), "budget": budget}
+    probe = gym.make(env_id, **kwargs)  # bad kwargs fail here, before any log is read
+    problem = framework.run_header(probe)
+    probe.close()
     path = log_path(out_dir, agent, env_id, seed)
     previous: list[Evaluation] = []
     record = (
@@ -165,9 +172,6 @@ def run_agent(
         if record.complete:
             return RunResult(path, record, 0.0, reused=True)
         previous = record.evaluations
-    probe = gym.make(env_id, **kwargs)  # bad kwargs fail here, before the log is touched
-    problem = framework.run_header(probe)
-    probe.close()
     header = {
         "env_id": env_id,
         "env_kwargs": kwargs,

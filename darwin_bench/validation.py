@@ -38,6 +38,21 @@ def check_positive_int(field: str, value: Any) -> int:
     return int(value)
 
 
+#: The largest seed: what every seeded library takes (NumPy's legacy seeding, SB3).
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(field: str, value: Any) -> int:
+    """Return ``value`` if it is an integer seed in ``0..MAX_SEED``.
+
+    Raises:
+        ValueError: naming ``field`` otherwise.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+        raise ValueError(f"{field} must be an integer in 0..{MAX_SEED}; got {value!r}")
+    return int(value)
+
+
 def check_positive_float(field: str, value: Any) -> float:
     """Return ``value`` as a finite ``float`` > 0.
 

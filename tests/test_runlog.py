@@ -82,7 +82,7 @@ def test_resuming_a_format_1_log_rewrites_it_as_format_2(tmp_path) -> None:
     path = tmp_path / "v1.jsonl"
     header = {"type": "header", "format": "darwin_bench.runlog/1", "seed": 0}
     path.write_text(json.dumps(header) + "\n" + json.dumps({"type": "evaluation", **old}) + "\n")
-    RunLog(path, {"seed": 0}, cost="flops", append=True).close()
+    RunLog(path, {"seed": 0}, cost="flops", append=True)._file.close()  # rewritten on opening
     lines = [json.loads(x) for x in path.read_text().splitlines()]
     assert lines[0]["format"] == "darwin_bench.runlog/2"
     assert lines[1]["metrics"] == {"accuracy": 0.8}

@@ -19,8 +19,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from darwin_bench.cli.common import add_env_kwargs, env_kwargs, parse_genome
-from darwin_bench.validation import check_positive_int
+from darwin_bench.cli.common import (
+    add_env_kwargs,
+    env_kwargs,
+    parse_genome,
+    positive_int,
+    print_table,
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -29,7 +34,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--env", required=True, help="a proposal env id")
     parser.add_argument("--genome", required=True, help="comma-separated gene choices")
-    parser.add_argument("--repeats", type=int, default=5, help="evaluations (default 5)")
+    parser.add_argument("--repeats", type=positive_int, default=5, help="evaluations (default 5)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     add_env_kwargs(parser)
     parser.set_defaults(handler=main)
@@ -62,7 +67,7 @@ def main(args: argparse.Namespace) -> int:
     entry = get_entry(args.env)
     if entry.form != "proposal":
         raise ValueError(f"bench-task needs a proposal env; {args.env} is a {entry.form} env")
-    repeats = check_positive_int("repeats", args.repeats)
+    repeats = args.repeats
     env = darwin_bench.make(args.env, **{**env_kwargs(args), "budget": 1})
     genome = parse_genome(args.genome)
     evaluations: list[Any] = []
@@ -98,5 +103,5 @@ def main(args: argparse.Namespace) -> int:
     for key in ("cost_params", "cost_flops", "cost_latency_ms"):
         if key in summary:
             table.add_row(key, f"{summary[key]:.4g}", "", "")
-    console.print(table)
+    print_table(console, table)
     return 0

@@ -1,29 +1,89 @@
-"""Helpers shared by the CLI's subcommands: JSON arguments, genome parsing, env kwargs."""
+"""Helpers shared by the CLI's subcommands: typed arguments, JSON arguments, genome parsing,
+env kwargs, output folders and consoles that stay readable when piped."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+from rich.measure import Measurement
 
-def json_dict(field: str, text: str | None) -> dict[str, Any]:
+from darwin_bench.validation import MAX_SEED, check_seed
+
+
+def positive_int(text: str) -> int:
+    """An ``argparse`` type: a whole number >= 1."""
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (>= 1); got {text!r}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    """An ``argparse`` type: a seed in ``0..2**32-1`` (see :func:`check_seed`)."""
+    value = _int(text)
+    try:
+        return check_seed("seed", value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer in 0..{MAX_SEED}; got {text!r}"
+        ) from None
+
+
+def positive_float(text: str) -> float:
+    """An ``argparse`` type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number; got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0; got {text!r}")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer; got {text!r}") from None
+
+
+def json_dict(field: str, text: str | None, example: str | None = None) -> dict[str, Any]:
     """Parse a JSON object given on the command line.
+
+    Args:
+        field: the option's name, for errors.
+        text: the option's value (``None`` or empty: ``{}``).
+        example: a valid value of this option, shown in errors.
 
     Raises:
         ValueError: naming ``field`` when the text is not a JSON object.
     """
     if not text:
         return {}
+    wanted = f"{field} must be a JSON object" + (f", e.g. '{example}'" if example else "")
     try:
         value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"{field} must be a JSON object, e.g. '{{\"epochs\": 5}}': {exc}"
-        ) from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"{wanted}: {exc}") from None
     if not isinstance(value, dict):
-        raise ValueError(f"{field} must be a JSON object; got {type(value).__name__}")
+        raise ValueError(f"{wanted}; got {type(value).__name__}")
     return value
+
+
+def config_example(config_class: type) -> str:
+    """A valid ``--agent-config`` for an agent's config class: its first field at its default."""
+    for f in dataclasses.fields(config_class):
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        try:
+            return json.dumps({f.name: default})
+        except TypeError:
+            continue
+    return "{}"
 
 
 def parse_genome(text: str) -> list[int]:
@@ -39,13 +99,36 @@ def parse_genome(text: str) -> list[int]:
         raise ValueError(f"genome must be integers separated by commas; got {text!r}") from None
 
 
+def out_folder(option: str, path: str | Path) -> Path:
+    """Check that ``path`` can be an output folder (creating it), naming ``option`` if not.
+
+    Raises:
+        ValueError: when ``path`` (or a parent) is a file, or the folder cannot be created.
+    """
+    folder = Path(path).expanduser()
+    if not str(path).strip():
+        raise ValueError(f"{option} must name a folder; got an empty string")
+    for part in (folder, *folder.parents):
+        if part.exists() and not part.is_dir():
+            raise ValueError(f"{option} must be a folder; {part} is a file")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"{option}: cannot create folder {folder}: {exc.strerror}") from None
+    return folder
+
+
 def add_env_kwargs(parser: argparse.ArgumentParser) -> None:
     """Add ``--env-kwargs`` and the common shortcuts (``--reward``, ``--cost``, ...)."""
     parser.add_argument("--env-kwargs", default=None, help="extra env kwargs as a JSON object")
     parser.add_argument("--reward", default=None, help="reward name (see `darwin-bench list`)")
     parser.add_argument("--cost", default=None, help="cost name (see `darwin-bench list`)")
-    parser.add_argument("--target", type=float, default=None, help="cost target of the reward")
-    parser.add_argument("--epochs", type=int, default=None, help="training epochs per network")
+    parser.add_argument(
+        "--target", type=positive_float, default=None, help="cost target of the reward"
+    )
+    parser.add_argument(
+        "--epochs", type=positive_int, default=None, help="training epochs per network"
+    )
     parser.add_argument(
         "--executor",
         default=None,
@@ -61,7 +144,7 @@ def add_env_kwargs(parser: argparse.ArgumentParser) -> None:
 
 def env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """Collect env kwargs from ``--env-kwargs`` and the shortcuts."""
-    kwargs = json_dict("--env-kwargs", args.env_kwargs)
+    kwargs = json_dict("--env-kwargs", args.env_kwargs, '{"epochs": 5, "reward": "accuracy"}')
     for name in ("reward", "cost", "target", "epochs", "executor", "budget_kind"):
         value = getattr(args, name, None)
         if value is not None:
@@ -89,3 +172,26 @@ def budget_column(kind: str) -> Any:
     from rich.progress import MofNCompleteColumn, TaskProgressColumn
 
     return MofNCompleteColumn() if kind == "evaluations" else TaskProgressColumn()
+
+
+#: Widest table a file or pipe gets (wider cells fold rather than make unbounded lines).
+PIPE_WIDTH = 400
+
+
+def print_table(console: Console, table: Any) -> None:
+    """Print a table; to a file or pipe at its natural width, so that no cell is cut short.
+
+    A terminal's tables fit its width (rich folds or shortens cells); a file or pipe has no
+    width, so there the table gets as many columns as its content needs (up to
+    :data:`PIPE_WIDTH`).
+    """
+    if console.is_terminal:
+        console.print(table)
+        return
+    natural = Measurement.get(console, console.options.update_width(PIPE_WIDTH), table).maximum
+    saved = console.width
+    console.width = max(saved, min(natural, PIPE_WIDTH))
+    try:
+        console.print(table)
+    finally:
+        console.width = saved

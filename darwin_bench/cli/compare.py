@@ -15,8 +15,12 @@ from darwin_bench.cli.common import (
     add_env_kwargs,
     budget_column,
     budget_number,
+    config_example,
     env_kwargs,
     json_dict,
+    out_folder,
+    positive_int,
+    print_table,
 )
 
 
@@ -34,7 +38,10 @@ def add_parser(subparsers: Any) -> None:
         "--env", required=True, help="env id (darwin_bench/Digits-MLP-v0) or PLUGIN.py:ID"
     )
     parser.add_argument(
-        "--seeds", type=int, default=None, help="seeds 0..K-1 (default 10 tabular, 5 live)"
+        "--seeds",
+        type=positive_int,
+        default=None,
+        help="seeds 0..K-1 (default 10 tabular, 5 live)",
     )
     parser.add_argument(
         "--budget",
@@ -49,7 +56,9 @@ def add_parser(subparsers: Any) -> None:
         help='per-agent configs as JSON, e.g. \'{"rea": {"population_size": 10}}\'',
     )
     parser.add_argument("--json", action="store_true", help="print the comparison as JSON")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--no-progress", action="store_true", help="hide the progress bar (on stderr)"
+    )
     add_env_kwargs(parser)
     parser.set_defaults(handler=main)
 
@@ -116,15 +125,44 @@ def _complement(p: Any) -> Any:
     return Interval(1.0 - p.estimate, low, high, p.n, p.confidence)
 
 
-def _agent_configs(text: str | None) -> dict[str, dict[str, Any]]:
-    configs = json_dict("--agent-config", text)
+def _agent_configs(agents: list[str], text: str | None) -> dict[str, dict[str, Any]]:
+    """``--agent-config``: agent -> config, each checked against its agent's config class.
+
+    Raises:
+        ValueError: naming ``--agent-config``, with a valid example for the first agent.
+    """
+    from baselines.loading import resolve_agent
+
+    def example_for(agent: str) -> str:
+        return f'{{"{agent}": {config_example(resolve_agent(agent).cls.config_class)}}}'
+
+    example = example_for(agents[0])
+    configs = json_dict("--agent-config", text, example)
     for name, value in configs.items():
+        if name not in agents:
+            raise ValueError(
+                f"--agent-config names {name!r}, which is not in --agents ({', '.join(agents)}); "
+                f"e.g. '{example}'"
+            )
         if not isinstance(value, dict):
             raise ValueError(
                 f"--agent-config must map agent names to JSON objects; {name!r} maps to "
-                f"{type(value).__name__}"
+                f"{type(value).__name__}; e.g. '{example}'"
             )
+        try:
+            resolve_agent(name).make(value)
+        except ValueError as exc:
+            raise ValueError(f"--agent-config: {exc} (e.g. '{example_for(name)}')") from None
     return configs
+
+
+def reused_logs(args: argparse.Namespace, agents: list[str], seeds: int) -> list[Path]:
+    """The complete run logs already in ``--out`` that this comparison reuses instead of running."""
+    from baselines.runner import log_path
+    from darwin_bench.runlog import read_runlog
+
+    paths = [log_path(args.out, a, args.env, s) for a in agents for s in range(seeds)]
+    return [p for p in paths if p.exists() and read_runlog(p).complete]
 
 
 def main(args: argparse.Namespace) -> int:
@@ -136,26 +174,23 @@ def main(args: argparse.Namespace) -> int:
     )
     from darwin_bench.budgets import check_budget
     from darwin_bench.registration_api import resolve_env
-    from darwin_bench.validation import check_positive_int
 
-    console = Console(stderr=args.json)
-    if not console.is_terminal:  # files and pipes: wide enough for the tables
-        console = Console(stderr=args.json, width=max(console.width, 220))
+    console, status = Console(), Console(stderr=True)
     args.env = resolve_env(args.env)  # loads a plug-in named as PLUGIN:ID first
     agents = parse_agents(args.agents)
-    seeds = check_positive_int(
-        "seeds", default_seeds(args.env) if args.seeds is None else args.seeds
-    )
+    seeds = default_seeds(args.env) if args.seeds is None else args.seeds
     kwargs = env_kwargs(args)
     kind = str(kwargs.get("budget_kind", "evaluations"))
     budget = check_budget(kind, args.budget)
-    configs = _agent_configs(args.agent_config)
+    configs = _agent_configs(agents, args.agent_config)
+    out_folder("--out", args.out)
+    reused = set(reused_logs(args, agents, seeds))
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         budget_column(kind),
         TimeElapsedColumn(),
-        console=console,
+        console=status,
         disable=args.no_progress,
     ) as progress:
         bar = progress.add_task(
@@ -169,6 +204,12 @@ def main(args: argparse.Namespace) -> int:
             # Runs finished (or reused from an earlier call) so far, each a whole budget.
             runs = agents.index(agent) * seeds + seed + 1
             progress.update(bar, completed=runs * budget)
+            if record.path in reused:
+                progress.console.print(
+                    f"reused the complete run log {record.path} (same settings; delete it or "
+                    "pass another --out to run again)",
+                    highlight=False,
+                )
 
         comparison = compare(
             agents,
@@ -190,10 +231,14 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=2, sort_keys=True))
     else:
-        console.print(comparison_table(comparison))
+        print_table(console, comparison_table(comparison))
         if len(comparison.results) > 1:
-            console.print(improvement_table(comparison))
+            print_table(console, improvement_table(comparison))
+    report = status if args.json else console  # --json keeps stdout pure JSON
     seconds = ", ".join(f"{a} {s:.1f} s" for a, s in comparison.seconds.items())
-    console.print(f"wall time of the runs: {seconds}")
-    console.print(f"plots: {curves}, {pareto}, {profiles}\njson:  {out / 'comparison.json'}")
+    report.print(f"wall time of the runs: {seconds}", highlight=False)
+    report.print(
+        f"plots: {curves}, {pareto}, {profiles}\njson:  {out / 'comparison.json'}",
+        highlight=False,
+    )
     return 0

@@ -9,6 +9,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from darwin_bench.cli.common import print_table
+
 FIGURES = (
     ("kind", "kind"),
     ("dtype", "dtype"),
@@ -55,21 +57,21 @@ def main(args: argparse.Namespace) -> int:
         return 0
     console = Console()
     table = Table(title="Device profiles (figures feed *modeled* costs: latency_ms@, energy_mj@)")
-    table.add_column("device")
+    table.add_column("device", no_wrap=True)
     for _, title in FIGURES:
         table.add_column(title, justify="right")
     for device in data["devices"]:
         table.add_row(device["name"], *(_fmt(device[key]) for key, _ in FIGURES))
-    console.print(table)
+    print_table(console, table)
     for device in data["devices"]:
         sources = Table(title=f"{device['name']}: {device['description']}", show_header=False)
-        sources.add_column("figure")
+        sources.add_column("figure", no_wrap=True)
         sources.add_column("source")
         for key, text in device["sources"].items():
             sources.add_row(key, text)
         if device.get("calibration"):
             sources.add_row("calibration", device["calibration"]["model"])
-        console.print(sources)
+        print_table(console, sources)
     console.print("All device figures are inputs of *modeled* costs, not measurements there.")
     return 0
 

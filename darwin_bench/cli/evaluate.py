@@ -9,7 +9,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from darwin_bench.cli.common import add_env_kwargs, env_kwargs, parse_genome
+from darwin_bench.cli.common import (
+    add_env_kwargs,
+    env_kwargs,
+    parse_genome,
+    print_table,
+    seed_int,
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -18,7 +24,7 @@ def add_parser(subparsers: Any) -> None:
         "--env", required=True, help="env id (darwin_bench/Digits-MLP-v0) or PLUGIN.py:ID"
     )
     parser.add_argument("--genome", required=True, help="comma-separated gene choices")
-    parser.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
+    parser.add_argument("--seed", type=seed_int, default=0, help="run seed (default 0)")
     parser.add_argument("--json", action="store_true", help="print the evaluation as JSON")
     add_env_kwargs(parser)
     parser.set_defaults(handler=main)
@@ -52,11 +58,11 @@ def main(args: argparse.Namespace) -> int:
     for layer in evaluation.architecture["layers"]:
         rest = {k: v for k, v in layer.items() if k != "type"}
         table.add_row(layer["type"], ", ".join(f"{k}={v}" for k, v in rest.items()))
-    console.print(table)
+    print_table(console, table)
     table = Table("metric", "value")
     for key, value in {**evaluation.metrics, **evaluation.test_metrics}.items():
         table.add_row(key, f"{value:.4f}")
     for key, value in evaluation.costs.items():
         table.add_row(key, f"{value:.4g}")
-    console.print(table)
+    print_table(console, table)
     return 0

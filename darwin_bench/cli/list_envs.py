@@ -9,6 +9,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from darwin_bench.cli.common import print_table
+
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("list", help="list envs, spaces, rewards, costs and agents")
@@ -53,8 +55,6 @@ def main(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
         return 0
     console = Console()
-    if not console.is_terminal:  # files and pipes: wide enough for one env per line
-        console = Console(width=max(console.width, 110))
     table = Table(title="Environments (descriptions: darwin-bench list --json)")
     table.add_column("id", no_wrap=True)
     for col in ("form", "task", "space"):
@@ -68,19 +68,19 @@ def main(args: argparse.Namespace) -> int:
             task if isinstance(task, str) else "plug-in",
             str(kwargs.get("space", "")),
         )
-    console.print(table)
+    print_table(console, table)
     table = Table(title="Rewards and costs")
     table.add_column("reward")
     table.add_column("parameters")
     for name, params in data["rewards"].items():
         table.add_row(name, ", ".join(params) or "-")
-    console.print(table)
+    print_table(console, table)
     table = Table()
     table.add_column("cost")
     table.add_column("meaning")
     for name, meaning in data["costs"].items():
         table.add_row(name, meaning)
-    console.print(table)
+    print_table(console, table)
     console.print("devices (see `darwin-bench devices`): " + ", ".join(data["devices"]))
     console.print("spaces: " + ", ".join(data["spaces"]))
     console.print("agents: " + ", ".join(f"{a} ({'/'.join(f)})" for a, f in data["agents"].items()))

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from darwin_bench.cli.common import json_dict
+from darwin_bench.cli.common import json_dict, out_folder, seed_int
 
 #: Reproduction name -> module with ``reproduce(*, out, seed, options) -> dict``.
 REPRODUCTIONS: dict[str, str] = {
@@ -32,7 +32,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("name", help=f"one of: {', '.join(REPRODUCTIONS)}")
     parser.add_argument("--json", action="store_true", help="print only the JSON result")
     parser.add_argument("--out", default="runs/reproduce", help="folder for plots and logs")
-    parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed (default 0)")
     parser.add_argument(
         "--options", default=None, help="reproduction options as a JSON object (see docs)"
     )
@@ -51,6 +51,7 @@ def main(args: argparse.Namespace) -> int:
     options = json_dict("--options", args.options)
     if args.task is not None:
         options["tasks"] = [args.task]
+    out_folder("--out", args.out)
     module = importlib.import_module(REPRODUCTIONS[args.name])
     result = module.reproduce(out=Path(args.out), seed=int(args.seed), options=options)
     text = json.dumps(result, indent=None if args.json else 2, sort_keys=False)

@@ -13,8 +13,13 @@ from darwin_bench.cli.common import (
     add_env_kwargs,
     budget_column,
     budget_number,
+    config_example,
     env_kwargs,
     json_dict,
+    out_folder,
+    positive_int,
+    print_table,
+    seed_int,
 )
 
 
@@ -34,11 +39,17 @@ def add_parser(subparsers: Any) -> None:
         required=True,
         help="what the run may spend: evaluations (default), or FLOPs/seconds with --budget-kind",
     )
-    parser.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
+    parser.add_argument("--seed", type=seed_int, default=0, help="run seed (default 0)")
     parser.add_argument("--out", default="runs", help="output folder (default: runs)")
-    parser.add_argument("--agent-config", default=None, help="agent config as a JSON object")
-    parser.add_argument("--top", type=int, default=5, help="rows in the summary table")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--agent-config",
+        default=None,
+        help="agent config as a JSON object, e.g. '{\"population_size\": 8}' for ga",
+    )
+    parser.add_argument("--top", type=positive_int, default=5, help="rows in the summary table")
+    parser.add_argument(
+        "--no-progress", action="store_true", help="hide the progress bar (on stderr)"
+    )
     add_env_kwargs(parser)
     parser.set_defaults(handler=main)
 
@@ -86,32 +97,62 @@ def summary_table(record: Any, top: int) -> Table:
     return table
 
 
+def agent_config_arg(agent: str, text: str | None) -> dict[str, Any]:
+    """``--agent-config`` for ``agent``, checked against its config class.
+
+    Raises:
+        ValueError: for an unknown agent, or naming ``--agent-config`` with a valid example.
+    """
+    from baselines.loading import resolve_agent
+
+    spec = resolve_agent(agent)  # an unknown agent is the --agent error, not --agent-config's
+    example = config_example(spec.cls.config_class)
+    config = json_dict("--agent-config", text, example)
+    try:
+        spec.make(config)
+    except ValueError as exc:
+        raise ValueError(f"--agent-config: {exc} (e.g. '{example}')") from None
+    return config
+
+
+def announce(console: Console, result: Any) -> None:
+    """Say on stderr when a run was not run from scratch: reused whole, or resumed."""
+    if result.reused:
+        console.print(
+            f"reused the complete run log {result.path} (same settings; delete it or pass "
+            "another --out to run again)",
+            highlight=False,
+        )
+    elif result.resumed_from:
+        console.print(
+            f"resumed {result.path} from its {result.resumed_from} logged evaluations",
+            highlight=False,
+        )
+
+
 def main(args: argparse.Namespace) -> int:
-    from baselines import make_agent
     from baselines.runner import check_supported, run_agent
     from darwin_bench.budgets import check_budget
     from darwin_bench.plots import plot_best_so_far
     from darwin_bench.registration_api import resolve_env
     from envs.registration import get_entry
 
-    console = Console()
-    if not console.is_terminal:  # files and pipes: wide enough for the summary table
-        console = Console(width=max(console.width, 110))
+    console, status = Console(), Console(stderr=True)
     kwargs = env_kwargs(args)
-    agent_config = json_dict("--agent-config", args.agent_config)
     args.env = resolve_env(args.env)  # loads a plug-in named as PLUGIN:ID first
     get_entry(args.env)  # fail on bad input before the progress bar starts
-    make_agent(args.agent, agent_config)
+    agent_config = agent_config_arg(args.agent, args.agent_config)
     check_supported(args.agent, args.env)
     kind = str(kwargs.get("budget_kind", "evaluations"))
     check_budget(kind, args.budget)
+    out_folder("--out", args.out)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         budget_column(kind),
         TextColumn("best {task.fields[best]}"),
         TimeElapsedColumn(),
-        console=console,
+        console=status,
         disable=args.no_progress,
         transient=False,
     ) as progress:
@@ -133,8 +174,9 @@ def main(args: argparse.Namespace) -> int:
             agent_config=agent_config,
             on_evaluation=tick,
         )
+    announce(status, result)
     record = result.record
-    console.print(summary_table(record, args.top))
+    print_table(console, summary_table(record, args.top))
     plot = plot_best_so_far([record], result.path.with_suffix(".png"))
     footer = record.footer or {}
     console.print(

@@ -108,7 +108,7 @@ def test_run_with_a_train_flops_budget(tmp_path, capsys) -> None:
         ),
         (
             ["run", "--agent", "random", "--env", "darwin_bench/Digits-MLP-v0", "--budget", "0"],
-            "budget must be a positive integer",
+            "argument --budget: must be a positive integer",
         ),
         (
             ["evaluate", "--env", "darwin_bench/Digits-MLP-v0", "--genome", "1,2"],
@@ -152,7 +152,7 @@ def test_run_with_a_train_flops_budget(tmp_path, capsys) -> None:
                 "--epochs",
                 "0",
             ],
-            "epochs must be a positive integer",
+            "argument --epochs: must be a positive integer",
         ),
         (
             [
@@ -196,5 +196,6 @@ def test_console_script_exit_code_without_traceback() -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        "darwin-bench run: error: budget must be a positive integer (>= 1); got -1"
+        "darwin-bench run: error: argument --budget: must be a positive integer (>= 1); "
+        "got '-1' (see darwin-bench run --help)"
     ]
