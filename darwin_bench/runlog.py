@@ -24,6 +24,14 @@ from typing import IO, Any
 from darwin_bench.evaluation.record import Evaluation
 from darwin_bench.metrics import split_test_metrics
 from darwin_bench.pareto import pareto_front
+from darwin_bench.runlog_schema import (
+    MAX_BYTES,
+    MAX_LINE_BYTES,
+    EvaluationLine,
+    FooterLine,
+    check_line,
+    read_json_lines,
+)
 from darwin_bench.version import __version__
 
 FORMAT = "darwin_bench.runlog/2"
@@ -224,36 +232,56 @@ class RunRecord:
         return [float(e.reward) if e.reward is not None else float("nan") for e in self.evaluations]
 
 
-def read_runlog(path: str | Path) -> RunRecord:
-    """Parse a run log (format ``/2``, or ``/1`` brought to ``/2``). A truncated last line (a
-    killed run) is ignored.
+def read_runlog(
+    path: str | Path, *, max_bytes: int = MAX_BYTES, max_line_bytes: int = MAX_LINE_BYTES
+) -> RunRecord:
+    """Parse and check a run log (format ``/2``, or ``/1`` brought to ``/2``).
+
+    Every line is checked against its schema (:mod:`darwin_bench.runlog_schema`): a header
+    first, evaluations numbered ``step`` 0, 1, 2, ... in order, at most one footer, last,
+    counting them. A torn last line (a killed run) is dropped; the record is then incomplete.
+
+    Args:
+        path: the run log.
+        max_bytes: refuse a larger file (default 1 GiB).
+        max_line_bytes: refuse a longer line (default 16 MiB).
 
     Raises:
-        ValueError: when the file is not a darwin_bench run log in a format this version reads.
+        ValueError: naming the file, line and field, when the file is not a darwin_bench run
+            log in a format this version reads: empty, too large, not JSON Lines, a line of the
+            wrong shape or type, evaluations out of order, a line after the footer, or a
+            footer that does not count the evaluations.
     """
     path = Path(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    records: list[dict[str, Any]] = []
-    for n, line in enumerate(lines):
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            if n == len(lines) - 1:
-                break  # torn last line of a killed run
-            raise ValueError(f"{path}:{n + 1} is not valid JSON") from None
-    if not records or records[0].get("type") != "header":
+    lines = read_json_lines(path, max_bytes=max_bytes, max_line_bytes=max_line_bytes)
+    if not lines or lines[0][1].get("type") != "header":
         raise ValueError(f"{path} is not a darwin_bench run log (no header line)")
-    fmt = records[0].get("format")
+    fmt = lines[0][1].get("format")
     if fmt not in READABLE_FORMATS:
         raise ValueError(
             f"{path}: run log format {fmt!r} is not one this version reads; "
             f"allowed: {', '.join(READABLE_FORMATS)}"
         )
-    run = RunRecord(path, records[0])
-    for record in records[1:]:
-        if record.get("type") == "evaluation":
+    check_line(path, 1, lines[0][1], ("header",))
+    run = RunRecord(path, lines[0][1])
+    for n, record in lines[1:]:
+        if run.footer is not None:
+            raise ValueError(f"{path}:{n}: a line after the footer")
+        line = check_line(path, n, record, ("evaluation", "footer"))
+        if isinstance(line, EvaluationLine):
+            expected = len(run.evaluations)
+            if line.step is not None and line.step != expected:
+                raise ValueError(
+                    f"{path}:{n}: evaluation step {line.step}, expected {expected} (lines "
+                    "missing or out of order)"
+                )
             run.evaluations.append(Evaluation.from_dict(record))  # moves /1 test metrics
-        elif record.get("type") == "footer":
+        elif isinstance(line, FooterLine):
+            if line.evaluations not in (None, len(run.evaluations)):
+                raise ValueError(
+                    f"{path}:{n}: the footer counts {line.evaluations} evaluations but the log "
+                    f"holds {len(run.evaluations)}"
+                )
             run.footer = _upgrade_footer(record)
     return run
 

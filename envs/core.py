@@ -16,6 +16,7 @@ from darwin_bench.budgets import BudgetMeter, BudgetState, architecture_train_fl
 from darwin_bench.costs import CostConfig, LatencyConfig, cost_kind, cost_kinds, parse_cost
 from darwin_bench.evaluation import EvalRequest, Evaluation, Evaluator, SQLiteCache
 from darwin_bench.evaluation.executors import make_executor
+from darwin_bench.models.size import MAX_ACTIVATION_MB, MAX_PARAMS, guard_space
 from darwin_bench.rewards import NEEDS_SCORE_RANGE, REWARDS, Reward, check_score_range
 from darwin_bench.seeding import derive_seed
 from darwin_bench.spaces import SearchSpace, make_space
@@ -84,6 +85,11 @@ class SearchCore:
             classification task) with the batched trainer, a population at a time
             (:mod:`darwin_bench.batched`); a network's result is then the same in the proposal
             and the population env. ``False``: the per-model trainer, one network at a time.
+        max_params: the size guard: genomes whose network has more parameters are invalid
+            (a ``ValueError`` on step, never sampled, masked in builder envs), computed from
+            the architecture before anything is built (:mod:`darwin_bench.models.size`);
+            ``None``: no limit.
+        max_activation_mb: the same for activation memory per example (float32, MB).
     """
 
     def __init__(
@@ -110,6 +116,8 @@ class SearchCore:
         workers: int = 1,
         executor: str = "local",
         batched: bool = True,
+        max_params: int | None = MAX_PARAMS,
+        max_activation_mb: float | None = MAX_ACTIVATION_MB,
         **unknown: Any,
     ) -> None:
         if unknown:
@@ -131,6 +139,7 @@ class SearchCore:
         self.space: SearchSpace = make_space(
             space, self.task.input_shape, self.task.num_outputs, **dict(space_kwargs or {})
         )
+        self.size_limits = guard_space(self.space, max_params, max_activation_mb)
         fidelity = dict(fidelity or {})
         if epochs is not None:
             fidelity["epochs"] = check_positive_int("epochs", epochs)
@@ -474,6 +483,7 @@ class SearchCore:
             "fidelity": self.fidelity,
             "costs": self.evaluator.cost_config.to_dict(),
             "batched": self.evaluator.batched,
+            "size_limits": self.size_limits.to_dict(),
         }
 
     def observation(self, evaluation: Evaluation | None, best: float) -> np.ndarray:

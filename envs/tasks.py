@@ -55,8 +55,12 @@ def make_task(name: str | Task, kwargs: Mapping[str, Any] | None = None) -> Task
     if isinstance(name, Task):
         return name
     check_choice("task", name, TASKS)
-    kwargs = check_kwargs(f"task_kwargs (task {name!r})", TASKS[name], kwargs or {})
+    field = f"task_kwargs (task {name!r})"
+    kwargs = check_kwargs(field, TASKS[name], kwargs or {})
     key = f"{name}|{json.dumps(kwargs, sort_keys=True, default=str)}"
     if key not in _INSTANCES:
-        _INSTANCES[key] = TASKS[name](**kwargs)
+        try:
+            _INSTANCES[key] = TASKS[name](**kwargs)
+        except ValueError as exc:  # a range the task checks itself: say which kwargs it was
+            raise ValueError(f"{field}: {exc}" if kwargs else f"task {name!r}: {exc}") from None
     return _INSTANCES[key]

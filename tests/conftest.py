@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
+from hypothesis import settings
 
 import darwin_bench  # noqa: F401  (registers the envs)
 
 torch.set_num_threads(1)
+
+# Property-based tests: 100 examples per property in the suite; HYPOTHESIS_PROFILE=thorough
+# runs 2,000 (the counts docs/reliability.md reports).
+settings.register_profile("thorough", max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture

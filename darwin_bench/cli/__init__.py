@@ -81,19 +81,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return 141  # 128 + SIGPIPE, as a shell reports a process killed by a closed pipe
     except user_errors as exc:  # one line, exit 2
+        from darwin_bench.cli.common import one_line
+
         print(f"darwin-bench {args.command}: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-
-
-def one_line(exc: BaseException) -> str:
-    """The first line of an exception's message (its type's name when it has none)."""
-    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
-        return f"{exc.filename}: {exc.strerror}"
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _silence_stdout() -> None:

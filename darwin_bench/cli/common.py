@@ -4,8 +4,10 @@ env kwargs, output folders and consoles that stay readable when piped."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +118,37 @@ def out_folder(option: str, path: str | Path) -> Path:
     except OSError as exc:
         raise ValueError(f"{option}: cannot create folder {folder}: {exc.strerror}") from None
     return folder
+
+
+@contextlib.contextmanager
+def option(name: str) -> Iterator[None]:
+    """Prefix a ``ValueError`` or ``OSError`` raised in the block with the option it is about
+    (unless the message already names it), so the CLI's one-line error says which input to fix.
+    """
+    try:
+        yield
+    except (ValueError, OSError) as exc:
+        message = one_line(exc)
+        bare = name.lstrip("-").replace("-", "_")
+        if message.startswith((name, bare, name.lstrip("-"))):
+            raise ValueError(message) from None
+        raise ValueError(f"{name}: {message}") from None
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message (with the file for an ``OSError``)."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror}"
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def resolve_env_option(text: str) -> str:
+    """``--env``: an env id, or ``PLUGIN:ID`` whose plug-in is loaded first."""
+    from darwin_bench.registration_api import resolve_env
+
+    with option("--env"):
+        return resolve_env(text)
 
 
 def add_env_kwargs(parser: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from darwin_bench.cli.common import print_table
+from darwin_bench.cli.common import option, print_table
 
 FIGURES = (
     ("kind", "kind"),
@@ -51,7 +51,8 @@ def catalogue(extra: str | None = None) -> dict[str, Any]:
 
 
 def main(args: argparse.Namespace) -> int:
-    data = catalogue(args.profile)
+    with option("--profile"):
+        data = catalogue(args.profile)
     if args.json:
         print(json.dumps(data, indent=2))
         return 0

@@ -14,6 +14,7 @@ from darwin_bench.cli.common import (
     env_kwargs,
     parse_genome,
     print_table,
+    resolve_env_option,
     seed_int,
 )
 
@@ -32,10 +33,9 @@ def add_parser(subparsers: Any) -> None:
 
 def main(args: argparse.Namespace) -> int:
     import darwin_bench
-    from darwin_bench.registration_api import resolve_env
     from envs.registration import get_entry
 
-    args.env = resolve_env(args.env)  # loads a plug-in named as PLUGIN:ID first
+    args.env = resolve_env_option(args.env)  # loads a plug-in named as PLUGIN:ID first
     entry = get_entry(args.env)
     if entry.form != "proposal":
         raise ValueError(

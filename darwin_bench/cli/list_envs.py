@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from darwin_bench.cli.common import print_table
+from darwin_bench.cli.common import option, print_table
 
 
 def add_parser(subparsers: Any) -> None:
@@ -49,7 +49,8 @@ def main(args: argparse.Namespace) -> int:
     from darwin_bench.registration_api import load_plugin
 
     for plugin in args.plugin:
-        load_plugin(plugin)
+        with option("--plugin"):
+            load_plugin(plugin)
     data = catalogue()
     if args.json:
         print(json.dumps(data, indent=2))

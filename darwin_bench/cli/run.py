@@ -19,6 +19,7 @@ from darwin_bench.cli.common import (
     out_folder,
     positive_int,
     print_table,
+    resolve_env_option,
     seed_int,
 )
 
@@ -134,12 +135,11 @@ def main(args: argparse.Namespace) -> int:
     from baselines.runner import check_supported, run_agent
     from darwin_bench.budgets import check_budget
     from darwin_bench.plots import plot_best_so_far
-    from darwin_bench.registration_api import resolve_env
     from envs.registration import get_entry
 
     console, status = Console(), Console(stderr=True)
     kwargs = env_kwargs(args)
-    args.env = resolve_env(args.env)  # loads a plug-in named as PLUGIN:ID first
+    args.env = resolve_env_option(args.env)  # loads a plug-in named as PLUGIN:ID first
     get_entry(args.env)  # fail on bad input before the progress bar starts
     agent_config = agent_config_arg(args.agent, args.agent_config)
     check_supported(args.agent, args.env)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Protocol
 
@@ -45,19 +47,53 @@ class MemoryCache:
 class SQLiteCache:
     """A cache in a SQLite file; safe to share between runs and processes on one machine.
 
+    Several processes may read and write one file at once: it is put in SQLite's
+    write-ahead-log mode (readers never block the writer) and a writer waits up to
+    ``timeout`` seconds for another's transaction instead of failing. Each ``put`` is one
+    committed transaction, so a process killed at any point loses at most the record it was
+    writing, and never corrupts the others'.
+
     Args:
         path: the database file (created with its table when missing).
+        timeout: seconds a write waits for another process's lock.
+
+    Raises:
+        ValueError: naming ``cache_path`` when the file cannot be created or opened, or is
+            not a SQLite database.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, timeout: float = 60.0) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
-        with self._conn:
-            self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS evaluations (id TEXT PRIMARY KEY, record TEXT NOT NULL)"
-            )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False)
+            self._setup()
+        except (OSError, sqlite3.Error) as exc:
+            reason: object = exc
+            if isinstance(exc, FileExistsError):
+                reason = f"{self.path.parent} is a file, not a folder"
+            elif isinstance(exc, OSError) and exc.strerror:
+                reason = exc.strerror
+            raise ValueError(
+                f"cache_path {str(path)!r} cannot be used as a cache: {reason}"
+            ) from None
+
+    def _setup(self) -> None:
+        """WAL mode and the table; retried while another process holds the file's lock."""
+        for attempt in itertools.count():
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                with self._conn:
+                    self._conn.execute(
+                        "CREATE TABLE IF NOT EXISTS evaluations "
+                        "(id TEXT PRIMARY KEY, record TEXT NOT NULL)"
+                    )
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt >= 20:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
 
     def get(self, key: str) -> Evaluation | None:
         with self._lock:
@@ -73,6 +109,11 @@ class SQLiteCache:
                 "INSERT OR REPLACE INTO evaluations (id, record) VALUES (?, ?)",
                 (evaluation.evaluation_id, record),
             )
+
+    def keys(self) -> list[str]:
+        """Every stored evaluation id."""
+        with self._lock:
+            return [row[0] for row in self._conn.execute("SELECT id FROM evaluations")]
 
     def __len__(self) -> int:
         with self._lock:

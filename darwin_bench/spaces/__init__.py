@@ -41,8 +41,12 @@ def make_space(
             does not take or of the wrong type (naming ``space_kwargs`` and the key).
     """
     check_choice("space", name, SPACES)
-    kwargs = check_kwargs(f"space_kwargs (space {name!r})", SPACES[name], kwargs, skip=2)
-    return SPACES[name](input_shape, num_outputs, **kwargs)
+    field = f"space_kwargs (space {name!r})"
+    kwargs = check_kwargs(field, SPACES[name], kwargs, skip=2)
+    try:
+        return SPACES[name](input_shape, num_outputs, **kwargs)
+    except ValueError as exc:  # a range the space checks itself: say which kwargs it was
+        raise ValueError(f"{field}: {exc}" if kwargs else f"space {name!r}: {exc}") from None
 
 
 __all__ = [

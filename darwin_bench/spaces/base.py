@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 from gymnasium import spaces
@@ -14,6 +15,18 @@ from darwin_bench.architecture import Architecture
 
 Genome = np.ndarray
 """A genome is a 1-D ``int64`` array: one choice index per gene."""
+
+#: Draws :meth:`SearchSpace.sample` makes before it gives up on finding a valid genome.
+SAMPLE_TRIES = 1000
+
+
+class ArchitectureGuard(Protocol):
+    """Refuses architectures a space must not offer (e.g. :class:`~darwin_bench.models.size.
+    SizeLimits`, networks too large to train)."""
+
+    def check(self, architecture: Architecture) -> object:
+        """Raise ``ValueError`` for a refused architecture."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,8 @@ class SearchSpace(ABC):
     """
 
     name: ClassVar[str] = "abstract"
+    #: Refuses decoded architectures (set by the env from its size limits); ``None``: none.
+    guard: ArchitectureGuard | None = None
 
     def __init__(self, input_shape: Sequence[int], num_outputs: int) -> None:
         self.input_shape = tuple(int(d) for d in input_shape)
@@ -96,8 +111,8 @@ class SearchSpace(ABC):
             ValueError: naming the offending gene and its allowed range.
         """
         arr = np.asarray(genome)
-        names = [g.name for g in self.genes]
         if arr.ndim != 1 or arr.shape[0] != len(self.genes):
+            names = [g.name for g in self.genes[:12]] + (["..."] if len(self.genes) > 12 else [])
             raise ValueError(
                 f"genome must be a flat sequence of {len(self.genes)} integers "
                 f"({', '.join(names)}); got shape {arr.shape}"
@@ -115,6 +130,12 @@ class SearchSpace(ABC):
                     f"(choices {list(gene.choices)}); got {int(value)}"
                 )
         self._check_constraints(arr)
+        if self.guard is not None:
+            try:
+                self.guard.check(self._decode(arr))
+            except ValueError as exc:
+                shown = arr.tolist() if len(arr) <= 12 else f"{arr.tolist()[:12]}"[:-1] + ", ...]"
+                raise ValueError(f"genome {shown}: {exc}") from None
         return arr
 
     def is_valid(self, genome: Any) -> bool:
@@ -135,11 +156,23 @@ class SearchSpace(ABC):
 
     def sample(self, rng: np.random.Generator) -> Genome:
         """Draw a valid genome (uniform over each gene, then canonicalized)."""
-        for _ in range(1000):
-            genome = np.array([rng.integers(g.size) for g in self.genes], dtype=np.int64)
+        return self.first_valid(
+            lambda: np.array([rng.integers(g.size) for g in self.genes], dtype=np.int64)
+        )
+
+    def first_valid(self, draw: Callable[[], Genome]) -> Genome:
+        """The canonical form of the first of up to :data:`SAMPLE_TRIES` draws that is valid.
+
+        Raises:
+            RuntimeError: when none is (e.g. a size limit below every network of the space).
+        """
+        for _ in range(SAMPLE_TRIES):
+            genome = draw()
             if self.is_valid(genome):
                 return self.canonical(genome)
-        raise RuntimeError(f"could not sample a valid genome from space {self.name!r}")
+        raise RuntimeError(
+            f"could not sample a valid genome from space {self.name!r} in {SAMPLE_TRIES} draws"
+        )
 
     def mutate(self, genome: Any, rng: np.random.Generator) -> Genome:
         """Return a copy with one active gene changed (ordered genes step to a neighbour)."""
@@ -254,5 +287,13 @@ class SearchSpace(ABC):
             "input_shape": list(self.input_shape),
             "num_outputs": self.num_outputs,
             "genes": [{"name": g.name, "choices": list(g.choices)} for g in self.genes],
-            "genomes": float(np.prod(self.nvec.astype(float))),
+            "genomes": _count(math.prod(int(n) for n in self.nvec)),
         }
+
+
+def _count(n: int) -> float | str:
+    """A genome count for JSON: a float, or ``"10^<exponent>"`` past the float range."""
+    try:
+        return float(n)
+    except OverflowError:
+        return f"10^{math.log10(n):.1f}"

@@ -203,10 +203,13 @@ class LayeredSpace(SearchSpace):
         return tuple(int(rng.integers(g.size)) for g in self.slot_genes)
 
     def sample(self, rng: np.random.Generator) -> Genome:
-        depth = int(rng.integers(self.min_layers, self.max_layers + 1))
-        layers = [self.random_layer(rng) for _ in range(depth)]
-        globals_ = tuple(int(rng.integers(g.size)) for g in self.global_genes)
-        return self.canonical(self.join(layers, globals_))
+        def draw() -> Genome:
+            depth = int(rng.integers(self.min_layers, self.max_layers + 1))
+            layers = [self.random_layer(rng) for _ in range(depth)]
+            globals_ = tuple(int(rng.integers(g.size)) for g in self.global_genes)
+            return self.join(layers, globals_)
+
+        return self.first_valid(draw)
 
     def mutate(self, genome: Any, rng: np.random.Generator) -> Genome:
         """Apply one of: add a layer, remove a layer, or change one gene of a layer or a global.

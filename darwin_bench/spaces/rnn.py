@@ -251,12 +251,15 @@ class RNNSpace(LayeredSpace):
         return src, int(rng.integers(src + 1)), int(rng.integers(len(self.delays)))
 
     def sample(self, rng: np.random.Generator) -> Genome:
-        depth = int(rng.integers(self.min_layers, self.max_layers + 1))
-        layers = [self.random_layer(rng) for _ in range(depth)]
-        base = [int(rng.integers(g.size)) for g in self.base_globals]
-        n_conns = int(rng.integers(self.max_connections + 1))
-        conns = [self.random_connection(depth, rng) for _ in range(n_conns)]
-        return self.canonical(self.pack(layers, base, conns))
+        def draw() -> Genome:
+            depth = int(rng.integers(self.min_layers, self.max_layers + 1))
+            layers = [self.random_layer(rng) for _ in range(depth)]
+            base = [int(rng.integers(g.size)) for g in self.base_globals]
+            n_conns = int(rng.integers(self.max_connections + 1))
+            conns = [self.random_connection(depth, rng) for _ in range(n_conns)]
+            return self.pack(layers, base, conns)
+
+        return self.first_valid(draw)
 
     def mutate(self, genome: Any, rng: np.random.Generator) -> Genome:
         """Apply one operator; the result differs from the input.

@@ -22,7 +22,7 @@ FAST = {"epochs": 1, "measure_latency": False}
         ({"cost": "watts"}, "cost must be one of 'params', 'synapses', 'flops', 'latency_ms'"),
         ({"budget": 0}, "budget must be a positive integer"),
         ({"budget": -3}, "budget must be a positive integer"),
-        ({"budget": 2.5}, "budget must be a positive integer"),
+        ({"budget": 2.5}, "'budget' must be int"),
         ({"epochs": 0}, "epochs must be a positive integer"),
         ({"target": -1.0}, "target must be a finite number > 0"),
         ({"space": "rnn-xl"}, "space must be one of"),
