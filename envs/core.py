@@ -16,6 +16,7 @@ from darwin_bench.budgets import BudgetMeter, BudgetState, architecture_train_fl
 from darwin_bench.costs import CostConfig, LatencyConfig, cost_kind, cost_kinds, parse_cost
 from darwin_bench.evaluation import EvalRequest, Evaluation, Evaluator, SQLiteCache
 from darwin_bench.evaluation.executors import make_executor
+from darwin_bench.evaluation.workers import LOST_RETRIES
 from darwin_bench.models.size import MAX_ACTIVATION_MB, MAX_PARAMS, guard_space
 from darwin_bench.rewards import NEEDS_SCORE_RANGE, REWARDS, Reward, check_score_range
 from darwin_bench.seeding import derive_seed
@@ -90,6 +91,12 @@ class SearchCore:
             the architecture before anything is built (:mod:`darwin_bench.models.size`);
             ``None``: no limit.
         max_activation_mb: the same for activation memory per example (float32, MB).
+        time_limit: seconds one evaluation job (a network, or a batched population) may take;
+            past it, its worker process is killed and its evaluations fail
+            (``TimeLimitExceeded``). Setting it runs evaluations in worker processes even with
+            ``workers=1`` (:mod:`darwin_bench.evaluation.workers`); local executor only.
+        worker_retries: how many times a job whose worker process died runs again before its
+            evaluations fail (``WorkerLost``).
     """
 
     def __init__(
@@ -118,6 +125,8 @@ class SearchCore:
         batched: bool = True,
         max_params: int | None = MAX_PARAMS,
         max_activation_mb: float | None = MAX_ACTIVATION_MB,
+        time_limit: float | None = None,
+        worker_retries: int = LOST_RETRIES,
         **unknown: Any,
     ) -> None:
         if unknown:
@@ -176,7 +185,7 @@ class SearchCore:
             self.task,
             cost_config=cost_config,
             cache=SQLiteCache(cache_path) if cache_path is not None else None,
-            executor=make_executor(str(executor), workers),
+            executor=make_executor(str(executor), workers, time_limit, worker_retries),
             batched=bool(batched),
         )
         self.listeners: list[Listener] = []

@@ -60,6 +60,8 @@ class SynapseCore(SearchCore):
             # Offspring inherit trained weights kept in this process; a worker would have to
             # retrain each offspring's whole lineage.
             raise ValueError(f"workers must be 1 for synapse envs; got {kwargs['workers']!r}")
+        if kwargs.get("time_limit") is not None:  # it runs evaluations in worker processes
+            raise ValueError("time_limit is not supported by synapse envs (workers must be 1)")
         if kwargs.get("executor", "local") != "local":  # the same, on a cluster
             raise ValueError(
                 f"executor must be 'local' for synapse envs; got {kwargs['executor']!r}"

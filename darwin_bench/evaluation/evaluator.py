@@ -192,12 +192,16 @@ def run_job(task: Task, cost_config: CostConfig, job: Job) -> list[Evaluation]:
     ]
 
 
-def lost_job(task: Task, cost_config: CostConfig, job: Job, reason: str) -> list[Evaluation]:
-    """Failed evaluations (reason ``WorkerLost: ...``, never cached) for every request of a job
-    whose worker was lost; their costs are measured here, on the untrained networks."""
+def lost_job(
+    task: Task, cost_config: CostConfig, job: Job, reason: str | Exception
+) -> list[Evaluation]:
+    """Failed evaluations (never cached) for every request of a job whose worker was lost
+    (reason ``WorkerLost: ...``) or killed at the time limit (``reason`` is then the
+    :class:`~darwin_bench.evaluation.workers.TimeLimitExceeded`); their costs are measured
+    here, on the untrained networks."""
+    error = reason if isinstance(reason, Exception) else WorkerLost(reason)
     return [
-        finish_evaluation(task, cost_config, key, request, WorkerLost(reason), 0.0)
-        for key, request in job[1]
+        finish_evaluation(task, cost_config, key, request, error, 0.0) for key, request in job[1]
     ]
 
 

@@ -12,23 +12,25 @@ a pool of ``workers`` processes), ``"ray"`` or ``"ray:ADDRESS"`` (a Ray cluster,
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Protocol, TypeVar
+
+from darwin_bench.evaluation.workers import (
+    LOST_RETRIES,
+    FailurePolicy,
+    TimeLimitExceeded,
+    WorkerLost,
+    WorkerPool,
+)
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: How often a job whose worker died is run again before it counts as lost.
-LOST_RETRIES = 2
+LostHandler = Callable[[Any, "str | Exception"], Any]
+"""``on_lost(item, reason)``: the result to record for an item whose worker was lost (a
+reason, or the error: :class:`WorkerLost`, :class:`TimeLimitExceeded`)."""
 
-LostHandler = Callable[[Any, str], Any]
-"""``on_lost(item, reason)``: the result to record for an item whose worker was lost."""
-
-
-class WorkerLost(RuntimeError):
-    """The worker running an evaluation died (retried, then given up); not deterministic."""
+__all__ = ["LOST_RETRIES", "Executor", "ProcessPool", "TimeLimitExceeded", "WorkerLost"]
 
 
 class Executor(Protocol):
@@ -42,36 +44,32 @@ def serial(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
     return [fn(item) for item in items]
 
 
-class ProcessPool:
+class ProcessPool(WorkerPool):
     """Run the jobs in a pool of worker processes on this machine.
 
     Args:
         workers: number of processes.
+        time_limit: seconds a job may run before its worker is killed and the job is lost
+            (``None``: no limit).
+        retries: how many times a job whose worker died runs again before it is lost.
 
     ``fn`` and the items must be picklable. Workers are started with ``spawn`` so that
-    torch's thread pools are never forked.
+    torch's thread pools are never forked. The failure rule is
+    :mod:`darwin_bench.evaluation.workers`'s; a lost job's place goes to ``on_lost``.
     """
 
-    def __init__(self, workers: int = 2) -> None:
-        self.workers = int(workers)
-        self._pool: ProcessPoolExecutor | None = None
-
-    def __call__(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        if len(items) <= 1:
-            return serial(fn, items)
-        if self._pool is None:
-            context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
-        return list(self._pool.map(fn, items))
-
-    def close(self) -> None:
-        """Shut the workers down."""
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+    def __init__(
+        self, workers: int = 2, time_limit: float | None = None, retries: int = LOST_RETRIES
+    ) -> None:
+        super().__init__(workers, FailurePolicy(time_limit, retries))
 
 
-def make_executor(spec: str = "local", workers: int = 1) -> Executor:
+def make_executor(
+    spec: str = "local",
+    workers: int = 1,
+    time_limit: float | None = None,
+    retries: int = LOST_RETRIES,
+) -> Executor:
     """The executor an env kwarg names.
 
     Args:
@@ -79,16 +77,24 @@ def make_executor(spec: str = "local", workers: int = 1) -> Executor:
             (e.g. ``"ray:auto"``, ``"ray:ray://head:10001"``).
         workers: local processes (``"local"``), or how many parts a batched population is
             split into on Ray (1: one per cluster CPU).
+        time_limit: seconds a job may run (local only; it then runs in a worker process even
+            with ``workers=1``).
+        retries: how many times a job whose worker died runs again before it is lost.
 
     Raises:
-        ValueError: for another spec, or ``"ray"`` without Ray installed.
+        ValueError: for another spec, ``"ray"`` without Ray installed, or a time limit on Ray.
     """
+    policy = FailurePolicy(time_limit, retries)  # checks both
     if spec == "local":
-        return ProcessPool(workers) if workers > 1 else serial
+        if workers > 1 or time_limit is not None:
+            return ProcessPool(workers, policy.time_limit, policy.retries)
+        return serial
     if spec == "ray" or spec.startswith("ray:"):
         from darwin_bench.evaluation.ray_executor import RayExecutor, import_ray
 
+        if time_limit is not None:
+            raise ValueError("time_limit is not supported with executor 'ray' (local only)")
         import_ray()
         address = spec.partition(":")[2] or None
-        return RayExecutor(address, workers=workers if workers > 1 else None)
+        return RayExecutor(address, workers=workers if workers > 1 else None, retries=retries)
     raise ValueError(f"executor must be 'local', 'ray' or 'ray:ADDRESS'; got {spec!r}")
