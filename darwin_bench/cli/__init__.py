@@ -30,6 +30,7 @@ COMMANDS: list[str] = [
     "darwin_bench.cli.compare",
     "darwin_bench.cli.table",
     "darwin_bench.cli.leaderboard",
+    "darwin_bench.cli.reliability",
 ]
 
 
