@@ -60,7 +60,9 @@ def make_task(name: str | Task, kwargs: Mapping[str, Any] | None = None) -> Task
     key = f"{name}|{json.dumps(kwargs, sort_keys=True, default=str)}"
     if key not in _INSTANCES:
         try:
-            _INSTANCES[key] = TASKS[name](**kwargs)
+            task = TASKS[name](**kwargs)
+            task.check_fidelity({})  # its default fidelities (e.g. epochs) are in range
         except ValueError as exc:  # a range the task checks itself: say which kwargs it was
             raise ValueError(f"{field}: {exc}" if kwargs else f"task {name!r}: {exc}") from None
+        _INSTANCES[key] = task
     return _INSTANCES[key]

@@ -176,12 +176,27 @@ def add_env_kwargs(parser: argparse.ArgumentParser) -> None:
 
 
 def env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """Collect env kwargs from ``--env-kwargs`` and the shortcuts."""
+    """Collect env kwargs from ``--env-kwargs`` and the shortcuts.
+
+    Raises:
+        ValueError: for ``budget`` in ``--env-kwargs`` (the command sets it), or a shortcut
+            (``--epochs``, ...) that disagrees with the same key in ``--env-kwargs``.
+    """
     kwargs = json_dict("--env-kwargs", args.env_kwargs, '{"epochs": 5, "reward": "accuracy"}')
+    if "budget" in kwargs:
+        raise ValueError(
+            "--env-kwargs: leave out 'budget'; --budget sets it (run, compare), and evaluate "
+            "and bench-task evaluate one network per run"
+        )
     for name in ("reward", "cost", "target", "epochs", "executor", "budget_kind"):
         value = getattr(args, name, None)
-        if value is not None:
-            kwargs[name] = value
+        if value is None:
+            continue
+        if name in kwargs and kwargs[name] != value:
+            raise ValueError(
+                f"--{name} {value!r} and --env-kwargs {name}={kwargs[name]!r} disagree; give one"
+            )
+        kwargs[name] = value
     return kwargs
 
 

@@ -48,10 +48,10 @@ def main(args: argparse.Namespace) -> int:
     from darwin_bench.validation import check_choice
 
     check_choice("reproduction", args.name, REPRODUCTIONS)
+    out_folder("--out", args.out)
     options = json_dict("--options", args.options)
     if args.task is not None:
         options["tasks"] = [args.task]
-    out_folder("--out", args.out)
     module = importlib.import_module(REPRODUCTIONS[args.name])
     result = module.reproduce(out=Path(args.out), seed=int(args.seed), options=options)
     text = json.dumps(result, indent=None if args.json else 2, sort_keys=False)

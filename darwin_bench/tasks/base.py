@@ -295,9 +295,10 @@ class Task(ABC):
         """Fill in defaults and validate a fidelity mapping.
 
         Raises:
-            ValueError: for an unknown fidelity name or a non-positive value.
+            ValueError: for an unknown fidelity name or a non-positive value (the task's own
+                defaults included, e.g. ``task_kwargs={"epochs": 0}``).
         """
-        out = dict(self.fidelities)
+        out = {key: check_positive_int(key, value) for key, value in self.fidelities.items()}
         for key, value in (fidelity or {}).items():
             if key not in self.fidelities:
                 raise ValueError(
