@@ -118,7 +118,10 @@ class SearchSpace(ABC):
                 f"({', '.join(names)}); got shape {arr.shape}"
             )
         if arr.dtype.kind not in "iu":
-            if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            whole = (
+                arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))
+            )
+            if whole and np.all(np.abs(arr) < 2**62):
                 arr = arr.astype(np.int64)
             else:
                 raise ValueError(f"genome must contain integers; got dtype {arr.dtype}")
