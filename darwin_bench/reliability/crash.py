@@ -10,9 +10,10 @@ and the footer), wall times aside.
 
 Kill points: once the process has opened its log (resuming rewrites it, so a new inode says
 so), the harness waits until ``j`` more evaluations are on disk, ``j`` drawn uniformly from
-``0..evaluations left``, then a further random delay up to one evaluation's wall time, then
-kills. Kills so land while a resumed run replays its log, while a network trains, and while
-a line is written (a torn last line, which the reader drops). Every process is a real
+``0..evaluations left - 1``, then a further random delay up to one evaluation's median wall
+time, then kills. Kills so land while a resumed run replays its log, while a network trains,
+between evaluations, and (when the delay runs past the last evaluation) after it; the report
+counts each kill by what the log held at that moment (:data:`PHASES`). Every process is a real
 ``python -m darwin_bench.cli run`` with its own imports; nothing is mocked.
 """
 
@@ -110,16 +111,28 @@ def log_in(folder: Path) -> Path | None:
     return next(iter(sorted(folder.glob("*.jsonl"))), None)
 
 
-def _evaluations_on_disk(folder: Path) -> tuple[int, bool]:
-    """Complete evaluation lines in the folder's log, and whether its last line is torn."""
+@dataclass(frozen=True)
+class OnDisk:
+    """What a run's log holds at one moment."""
+
+    evaluations: int = 0
+    footer: bool = False
+    torn: bool = False  # a last line without its newline: a write in progress
+
+
+def on_disk(folder: Path) -> OnDisk:
+    """Complete evaluation lines in the folder's log, its footer, a torn last line."""
     path = log_in(folder)
     try:
         data = path.read_bytes() if path is not None else b""
     except FileNotFoundError:
-        return 0, False
-    lines = data.split(b"\n")
-    complete = lines[:-1]
-    return sum(b'"type": "evaluation"' in line for line in complete), lines[-1] != b""
+        return OnDisk()
+    *complete, last = data.split(b"\n")
+    return OnDisk(
+        sum(b'"type": "evaluation"' in line for line in complete),
+        any(b'"type": "footer"' in line for line in complete),
+        last != b"",
+    )
 
 
 def _inode(folder: Path) -> int | None:
@@ -130,6 +143,10 @@ def _inode(folder: Path) -> int | None:
         return None
 
 
+#: Where a kill can land, by what the log held at that moment.
+PHASES = ("before_last_evaluation", "after_last_evaluation", "after_footer", "inside_a_write")
+
+
 @dataclass
 class Chain:
     """One killed-and-resumed run: what happened to it."""
@@ -137,8 +154,21 @@ class Chain:
     kills: int = 0
     processes: int = 0
     kill_points: list[int] = field(default_factory=list)  # evaluations on disk at each kill
-    torn_at_kill: int = 0
+    phases: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PHASES, 0))
     seconds: float = 0.0
+
+    def record(self, disk: OnDisk, budget: int) -> None:
+        """Count a kill that found ``disk`` on disk."""
+        self.kills += 1
+        self.kill_points.append(disk.evaluations)
+        if disk.torn:
+            self.phases["inside_a_write"] += 1
+        elif disk.footer:
+            self.phases["after_footer"] += 1  # the run was done; the CLI was plotting
+        elif disk.evaluations >= budget:
+            self.phases["after_last_evaluation"] += 1
+        else:
+            self.phases["before_last_evaluation"] += 1
 
 
 def run_chain(
@@ -150,10 +180,9 @@ def run_chain(
     python: str = sys.executable,
 ) -> Chain:
     """Kill the target's run at random points (at most ``max_kills`` times) until it ends."""
-    log = out
     chain, start = Chain(), time.perf_counter()
     while True:
-        before, inode = _evaluations_on_disk(log)[0], _inode(log)
+        before, inode = on_disk(out).evaluations, _inode(out)
         proc = subprocess.Popen(
             target.command(out, python), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
@@ -163,10 +192,10 @@ def run_chain(
             if proc.returncode != 0:
                 raise RuntimeError(f"{target.agent}: final resume failed: {err.decode()[-500:]}")
             break
-        while proc.poll() is None and _inode(log) == inode:
+        while proc.poll() is None and _inode(out) == inode:
             time.sleep(0.01)  # until this process opens (or re-opens) its log
-        more = rng.randint(0, max(0, target.budget - before))
-        while proc.poll() is None and _evaluations_on_disk(log)[0] < before + more:
+        more = rng.randint(0, max(0, target.budget - 1 - before))
+        while proc.poll() is None and on_disk(out).evaluations < before + more:
             time.sleep(0.01)
         time.sleep(rng.uniform(0, eval_seconds))
         if proc.poll() is not None:
@@ -176,10 +205,7 @@ def run_chain(
             break  # it finished before the kill
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        evaluations, torn = _evaluations_on_disk(log)
-        chain.kills += 1
-        chain.kill_points.append(evaluations)
-        chain.torn_at_kill += torn
+        chain.record(on_disk(out), target.budget)
     chain.seconds = time.perf_counter() - start
     return chain
 
@@ -198,8 +224,8 @@ def crash_test(
 
     Returns:
         JSON-able counts per agent and in total: kills, processes started, resumes, chains,
-        how many evaluations were on disk at each kill, torn last lines seen at a kill, and
-        the chains whose log differs from the reference (``mismatches``, expected empty).
+        how many evaluations were on disk at each kill and the kills by phase, and the chains
+        whose log differs from the reference (``mismatches``, expected empty).
     """
     rng = random.Random(seed)
     per_target = -(-kills // len(targets))
@@ -221,7 +247,7 @@ def crash_test(
             "processes": 0,
             "chains": 0,
             "kill_points": [],
-            "torn_at_kill": 0,
+            "phases": dict.fromkeys(PHASES, 0),
             "equal": 0,
         }
         while summary["kills"] < per_target:
@@ -239,7 +265,8 @@ def crash_test(
             summary["processes"] += chain.processes
             summary["chains"] += 1
             summary["kill_points"] += chain.kill_points
-            summary["torn_at_kill"] += chain.torn_at_kill
+            for phase, count in chain.phases.items():
+                summary["phases"][phase] += count
             summary["equal"] += not diff
             if progress is not None:
                 progress(f"{target.agent}: chain {summary['chains']}, {chain.kills} kills, "
@@ -250,6 +277,6 @@ def crash_test(
     report["processes"] = sum(a["processes"] for a in agents)
     report["resumes"] = report["processes"] - sum(a["chains"] for a in agents)
     report["chains"] = sum(a["chains"] for a in agents)
-    report["torn_at_kill"] = sum(a["torn_at_kill"] for a in agents)
+    report["phases"] = {p: sum(a["phases"][p] for a in agents) for p in PHASES}
     report["all_equal"] = not report["mismatches"]
     return report
