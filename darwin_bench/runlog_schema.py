@@ -71,6 +71,7 @@ class EvaluationLine(_Line):
     objectives: dict[str, float] = Field(default_factory=dict)
     genome: list[int] | None = None
     step: int | None = Field(default=None, ge=0)
+    spent: float | None = Field(default=None, ge=0)
 
 
 class FooterLine(_Line):

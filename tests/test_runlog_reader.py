@@ -211,6 +211,15 @@ def test_malformed_logs_are_refused_with_the_line(tmp_path, text, message) -> No
         read_runlog(path)
 
 
+def test_the_evaluation_line_schema_has_every_evaluation_field() -> None:
+    """A field added to Evaluation must be added to the schema (else every log is refused)."""
+    from dataclasses import fields
+
+    from darwin_bench.runlog_schema import EvaluationLine
+
+    assert set(EvaluationLine.model_fields) == {"type"} | {f.name for f in fields(Evaluation)}
+
+
 def test_evaluations_out_of_order_or_missing_are_refused(tmp_path) -> None:
     path = tmp_path / "run.jsonl"
     write_log(path, [], finish=False)
