@@ -45,7 +45,8 @@ class HeaderLine(_Line):
     agent: str | None = None
     agent_config: dict[str, Any] | None = None
     seed: int | None = Field(default=None, ge=0)
-    budget: int | None = Field(default=None, ge=1)
+    budget: float | None = Field(default=None, gt=0)  # evaluations, FLOPs or seconds
+    budget_kind: str | None = None
     data_hash: str | None = None
     problem: dict[str, Any] | None = None
 
