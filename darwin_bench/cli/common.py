@@ -215,6 +215,20 @@ def budget_number(text: str) -> float:
     return int(value) if value.is_integer() else value
 
 
+def checked_budget(kind: str, amount: float) -> float:
+    """``--budget`` checked against its kind (whole evaluations, or any number > 0).
+
+    Raises:
+        ValueError: naming ``--budget`` and what is allowed.
+    """
+    from darwin_bench.budgets import check_budget
+
+    try:
+        return check_budget(kind, amount)
+    except ValueError as exc:
+        raise ValueError(f"--budget: {exc}") from None
+
+
 def budget_column(kind: str) -> Any:
     """The progress column of a budget: ``12/100`` evaluations, else a percentage."""
     from rich.progress import MofNCompleteColumn, TaskProgressColumn

@@ -15,6 +15,7 @@ from darwin_bench.cli.common import (
     add_env_kwargs,
     budget_column,
     budget_number,
+    checked_budget,
     config_example,
     env_kwargs,
     json_dict,
@@ -172,7 +173,6 @@ def main(args: argparse.Namespace) -> int:
         plot_best_so_far_bands,
         plot_performance_profiles,
     )
-    from darwin_bench.budgets import check_budget
     from darwin_bench.registration_api import resolve_env
 
     console, status = Console(), Console(stderr=True)
@@ -181,7 +181,7 @@ def main(args: argparse.Namespace) -> int:
     seeds = default_seeds(args.env) if args.seeds is None else args.seeds
     kwargs = env_kwargs(args)
     kind = str(kwargs.get("budget_kind", "evaluations"))
-    budget = check_budget(kind, args.budget)
+    budget = checked_budget(kind, args.budget)
     configs = _agent_configs(agents, args.agent_config)
     out_folder("--out", args.out)
     reused = set(reused_logs(args, agents, seeds))

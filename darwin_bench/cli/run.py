@@ -13,6 +13,7 @@ from darwin_bench.cli.common import (
     add_env_kwargs,
     budget_column,
     budget_number,
+    checked_budget,
     config_example,
     env_kwargs,
     json_dict,
@@ -133,7 +134,6 @@ def announce(console: Console, result: Any) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from baselines.runner import check_supported, run_agent
-    from darwin_bench.budgets import check_budget
     from darwin_bench.plots import plot_best_so_far
     from envs.registration import get_entry
 
@@ -144,7 +144,7 @@ def main(args: argparse.Namespace) -> int:
     agent_config = agent_config_arg(args.agent, args.agent_config)
     check_supported(args.agent, args.env)
     kind = str(kwargs.get("budget_kind", "evaluations"))
-    check_budget(kind, args.budget)
+    checked_budget(kind, args.budget)
     out_folder("--out", args.out)
     with Progress(
         TextColumn("[bold]{task.description}"),
