@@ -108,7 +108,7 @@ def test_run_with_a_train_flops_budget(tmp_path, capsys) -> None:
         ),
         (
             ["run", "--agent", "random", "--env", "darwin_bench/Digits-MLP-v0", "--budget", "0"],
-            "argument --budget: must be a positive integer",
+            "--budget: budget must be a positive integer",
         ),
         (
             ["evaluate", "--env", "darwin_bench/Digits-MLP-v0", "--genome", "1,2"],
@@ -196,6 +196,5 @@ def test_console_script_exit_code_without_traceback() -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        "darwin-bench run: error: argument --budget: must be a positive integer (>= 1); "
-        "got '-1' (see darwin-bench run --help)"
+        "darwin-bench run: error: --budget: budget must be a positive integer (>= 1); got -1"
     ]

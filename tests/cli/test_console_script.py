@@ -96,7 +96,10 @@ def test_agent_config_error_shows_a_valid_key() -> None:
 
 def test_usage_errors_are_one_line() -> None:
     line = one_error_line(darwin_bench("run", "--agent", "random", "--env", MLP, "--budget", "x"))
-    assert "argument --budget: must be an integer; got 'x'" in line
+    assert (
+        "argument --budget: must be a number (e.g. 200 evaluations, 2e12 train_flops); got 'x'"
+        in line
+    )
     line = one_error_line(darwin_bench("run", "--seed", "-1"))
     assert "darwin-bench run: error:" in line
 

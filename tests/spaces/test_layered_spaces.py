@@ -138,7 +138,7 @@ def test_choices_bound_a_space_without_changing_its_networks() -> None:
         ({"widths": [16]}, r"choices: unknown gene\(s\) \['widths'\]; allowed"),
         ({"width": [17]}, r"choices\['width'\]: \[17\] not among the gene's choices"),
         ({"width": []}, r"choices\['width'\] must be a non-empty list"),
-        ({"activation": "relu"}, r"choices\['activation'\] must be a non-empty list"),
+        ({"activation": "relu"}, r"'choices' must be .*; got \{'activation': 'relu'\}"),
     ],
 )
 def test_bad_choices_name_the_gene(choices: dict, message: str) -> None:
