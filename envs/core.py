@@ -43,6 +43,27 @@ def observation_box() -> spaces.Box:
     return spaces.Box(-OBS_BOUND, OBS_BOUND, shape=(4,), dtype=np.float32)
 
 
+def check_inputs(space: str, task: Task) -> None:
+    """Refuse a built-in space whose networks cannot read the task's inputs.
+
+    The ``rnn`` space embeds token ids; ``mlp``, ``cnn`` and ``fcn`` read real-valued inputs.
+
+    Raises:
+        ValueError: naming the space and the task, e.g. ``space 'rnn'`` on image classification.
+    """
+    tokens = not task.example_input(1).is_floating_point()
+    if space == "rnn" and not tokens:
+        raise ValueError(
+            f"space 'rnn' reads token ids; task {task.name!r} has real-valued inputs "
+            "(use space 'mlp' or 'cnn')"
+        )
+    if tokens and space in ("mlp", "cnn", "fcn"):
+        raise ValueError(
+            f"space {space!r} reads real-valued inputs; task {task.name!r} has token ids "
+            "(use space 'rnn')"
+        )
+
+
 class SearchCore:
     """Builds and holds one search problem from env kwargs.
 
@@ -148,6 +169,7 @@ class SearchCore:
         self.space: SearchSpace = make_space(
             space, self.task.input_shape, self.task.num_outputs, **dict(space_kwargs or {})
         )
+        check_inputs(space, self.task)
         self.size_limits = guard_space(self.space, max_params, max_activation_mb)
         fidelity = dict(fidelity or {})
         if epochs is not None:

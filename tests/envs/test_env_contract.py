@@ -22,7 +22,7 @@ FAST = {"epochs": 1, "measure_latency": False}
         ({"cost": "watts"}, "cost must be one of 'params', 'synapses', 'flops', 'latency_ms'"),
         ({"budget": 0}, "budget must be a positive integer"),
         ({"budget": -3}, "budget must be a positive integer"),
-        ({"budget": 2.5}, "'budget' must be int"),
+        ({"budget": 2.5}, "budget must be a positive integer"),
         ({"epochs": 0}, "epochs must be a positive integer"),
         ({"target": -1.0}, "target must be a finite number > 0"),
         ({"space": "rnn-xl"}, "space must be one of"),
@@ -204,3 +204,16 @@ def test_population_env_needs_reset_and_tracks_best_below_zero() -> None:
 def test_synapse_env_refuses_workers() -> None:
     with pytest.raises(ValueError, match="workers must be 1 for synapse envs"):
         gym.make("darwin_bench/Digits-Synapses-v0", workers=2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"space": "rnn"}, "space 'rnn' reads token ids; task 'digits' has real-valued inputs"),
+        ({"task": "charlm", "space": "mlp"}, "space 'mlp' reads real-valued inputs"),
+    ],
+)
+def test_a_space_that_cannot_read_the_task_inputs_is_refused(kwargs: dict, message: str) -> None:
+    """Found by the kwargs fuzz: an rnn space on digits crashed in the first step."""
+    with pytest.raises(ValueError, match=message):
+        gym.make("darwin_bench/Digits-MLP-v0", **kwargs, **FAST)
