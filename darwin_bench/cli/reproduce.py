@@ -23,6 +23,8 @@ REPRODUCTIONS: dict[str, str] = {
     "specialization": "baselines.reproduce_specialization",
     "darwin": "baselines.reproduce_darwin",  # seed 000: evolutionary synthesis, generations 0-4
 }
+#: Reproduction name -> the name of its options' ``Config`` class in its module.
+OPTIONS: dict[str, str] = {"specialization": "SpecializationConfig", "darwin": "DarwinConfig"}
 
 
 def add_parser(subparsers: Any) -> None:
@@ -53,6 +55,10 @@ def main(args: argparse.Namespace) -> int:
     if args.task is not None:
         options["tasks"] = [args.task]
     module = importlib.import_module(REPRODUCTIONS[args.name])
+    try:  # checked here so that the error names the option
+        getattr(module, OPTIONS[args.name]).from_dict(options)
+    except ValueError as exc:
+        raise ValueError(f"--options: {exc}") from None
     result = module.reproduce(out=Path(args.out), seed=int(args.seed), options=options)
     text = json.dumps(result, indent=None if args.json else 2, sort_keys=False)
     print(text)
