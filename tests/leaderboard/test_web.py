@@ -17,9 +17,11 @@ import httpx
 import pytest
 import uvicorn
 
-from leaderboard.board import submit
+from leaderboard.board import load_references, submit
+from leaderboard.references import reference_agents
 from leaderboard.store import Store
 from leaderboard.submission import AgentInfo, Submission, load_submission
+from leaderboard.tracks import get_track
 from leaderboard.web.app import create_app
 from leaderboard.web.export import export_site
 
@@ -120,6 +122,20 @@ def test_a_track_page_shows_the_reference_entries(board, browser) -> None:
     checks = page.locator("#report tbody tr td:first-child").all_inner_texts()
     assert checks[:5] == ["track", "schema", "duplicate", "header", "seeds"]
     page.close()
+
+
+def test_the_packaged_live_track_shows_its_committed_reference_entries(browser, tmp_path) -> None:
+    track = get_track("digits-mlp-live")
+    store = Store(f"sqlite:///{tmp_path / 'board.sqlite'}")
+    assert all(o.entry_id is not None for o in load_references(store, track.name))
+    with Server(create_app(store, catalog=[track])) as url:
+        page = browser.new_page()
+        page.goto(f"{url}/tracks/{track.name}")
+        agents = page.locator("#standings tbody td.agent").all_inner_texts()
+        assert sorted(a.split()[0] for a in agents) == sorted(reference_agents(track))
+        assert all("reference" in a for a in agents)
+        page.close()
+    store.close()
 
 
 def test_an_upload_without_the_token_is_refused(board, live_runs) -> None:
