@@ -87,11 +87,12 @@ class _Policy(nn.Module):
         self.log_std = nn.Parameter(torch.zeros(architecture.num_outputs)) if self.box else None
 
     def distribution(self, obs: torch.Tensor) -> torch.distributions.Distribution:
-        out = self.actor(obs)
+        out = self.actor(obs)  # no argument validation: a NaN surfaces as a non-finite loss
         if self.log_std is not None:
-            normal = torch.distributions.Normal(out, self.log_std.exp().expand_as(out))
-            return torch.distributions.Independent(normal, 1)
-        return torch.distributions.Categorical(logits=out)
+            std = self.log_std.exp().expand_as(out)
+            normal = torch.distributions.Normal(out, std, validate_args=False)
+            return torch.distributions.Independent(normal, 1, validate_args=False)
+        return torch.distributions.Categorical(logits=out, validate_args=False)
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
         return self.critic(obs).squeeze(-1)
@@ -141,7 +142,9 @@ def train_vector_ppo(
     envs = training_envs(env_id, config.n_envs, env_kwargs)
     try:
         policy = _Policy(architecture, envs.single_action_space)
-        optimizer = torch.optim.Adam(policy.parameters(), lr=config.learning_rate, eps=1e-5)
+        optimizer = torch.optim.Adam(
+            policy.parameters(), lr=config.learning_rate, eps=1e-5, foreach=True
+        )
         rollout = config.n_envs * config.n_steps
         updates = -(-timesteps // rollout)
         obs, _ = envs.reset(seed=int(seed))
