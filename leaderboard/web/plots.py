@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy import stats as scipy_stats
@@ -23,11 +24,22 @@ from leaderboard.ranking import Standing
 from leaderboard.tracks import Track
 
 
-def _svg(fig: object) -> str:
+def _figure() -> tuple[Any, Any]:
+    """A track plot's figure and axes (text drawn as paths in the SVG)."""
     plt = pyplot()
+    plt.rcParams["svg.fonttype"] = "path"
+    return plt.subplots(figsize=(7.0, 4.2), dpi=100)
+
+
+def _finish(fig: Any, ax: Any, legend: bool) -> str:
+    """Grid, legend (when there are entries) and layout; the figure as SVG text, closed."""
+    ax.grid(alpha=0.3)
+    if legend:
+        ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None})  # type: ignore[attr-defined]
-    plt.close(fig)
+    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    pyplot().close(fig)
     return buffer.getvalue()
 
 
@@ -43,9 +55,7 @@ def _color(i: int) -> str:
 
 def best_so_far_svg(track: Track, standings: Sequence[Standing]) -> str:
     """Best-so-far bands of every entry (see the module docstring)."""
-    plt = pyplot()
-    plt.rcParams["svg.fonttype"] = "path"
-    fig, ax = plt.subplots(figsize=(7.0, 4.2), dpi=100)
+    fig, ax = _figure()
     x = budget_axis(track.budget_kind, track.budget)
     for i, standing in enumerate(standings):
         curves = np.array([r.curve for r in standing.entry.runs if len(r.curve) == len(x)])
@@ -58,18 +68,12 @@ def best_so_far_svg(track: Track, standings: Sequence[Standing]) -> str:
     ax.set_xlabel(BUDGET_AXIS_LABELS[track.budget_kind])
     ax.set_ylabel("best reward so far (IQM; band: middle half of runs)")
     ax.set_title(f"{track.name}: best-so-far reward")
-    ax.grid(alpha=0.3)
-    if standings:
-        ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    return _svg(fig)
+    return _finish(fig, ax, bool(standings))
 
 
 def fronts_svg(track: Track, standings: Sequence[Standing], cost: str) -> str:
     """Every entry's pooled (score, ``cost``) Pareto front (see the module docstring)."""
-    plt = pyplot()
-    plt.rcParams["svg.fonttype"] = "path"
-    fig, ax = plt.subplots(figsize=(7.0, 4.2), dpi=100)
+    fig, ax = _figure()
     for i, standing in enumerate(standings):
         points = [(p[0], p[1]) for r in standing.entry.runs for p in r.front]
         if not points:
@@ -90,8 +94,4 @@ def fronts_svg(track: Track, standings: Sequence[Standing], cost: str) -> str:
     ax.set_xlabel(f"{cost} (log scale)")
     ax.set_ylabel("validation score (the search's objective)")
     ax.set_title(f"{track.name}: score vs cost, Pareto fronts over all runs")
-    ax.grid(alpha=0.3)
-    if standings:
-        ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    return _svg(fig)
+    return _finish(fig, ax, bool(standings))
