@@ -68,14 +68,24 @@ def test_accuracy_report() -> None:
     assert math.isclose(report["flops_spearman"], 0.8)
 
 
-def test_latency_predictor_command_contract(capsys: pytest.CaptureFixture[str]) -> None:
+def test_latency_predictor_command_contract(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     import json
 
     from darwin_bench.cli import main
+    from darwin_bench.costs import load_profile
 
     args = ["perf", "latency-predictor", "--json", "--n", "6", "--calibration", "6"]
-    assert main([*args, "--repeats", "5", "--envs", "darwin_bench/Digits-MLP-v0"]) == 0
+    out = tmp_path / "host.json"
+    mlp = ["--envs", "darwin_bench/Digits-MLP-v0"]
+    assert main([*args, "--repeats", "5", *mlp, "--out", str(out)]) == 0
     report = json.loads(capsys.readouterr().out)
+    assert load_profile(out).calibration is not None  # the run's own calibration
+    assert -1.0 <= report["engines_spearman"] <= 1.0
+    by_quantile = report["engines"]["onnxruntime"]["repeat_within_10pct_by_quantile"]
+    assert set(by_quantile) == {"0.0", "0.1", "0.2", "0.25", "0.5"}
+    assert by_quantile["0.2"] == report["repeat_within_10pct"]
     assert {"n", "within_10pct", "spearman", "flops_spearman", "repeat_within_10pct"} <= set(report)
     assert report["n"] == 6 and report["engine"] == "onnxruntime"
     assert 0.0 <= report["within_10pct"] <= 1.0
