@@ -64,6 +64,29 @@ def check_inputs(space: str, task: Task) -> None:
         )
 
 
+def _cost_config(
+    names: list[str], measure_latency: bool, latency_repeats: int | None
+) -> CostConfig:
+    """What the evaluator measures for the costs ``names``.
+
+    Raises:
+        ValueError: when a deployed latency is a cost but ``measure_latency`` is off, or for
+            non-positive ``latency_repeats``.
+    """
+    deployed = [n for n in names if n in ("latency_ms", "latency_ms_b64")]
+    if deployed and not measure_latency:
+        raise ValueError(f"measure_latency must be True when cost is {deployed[0]!r}")
+    timing = {}
+    if latency_repeats is not None:
+        timing["repeats"] = check_positive_int("latency_repeats", latency_repeats)
+    return CostConfig(
+        latency=bool(measure_latency),
+        latency_eager=any(n.startswith("latency_ms") and n.endswith("_eager") for n in names),
+        latency_batch64=any(n.startswith("latency_ms_b64") for n in names),
+        latency_config=LatencyConfig(**timing),
+    )
+
+
 class SearchCore:
     """Builds and holds one search problem from env kwargs.
 
@@ -175,37 +198,13 @@ class SearchCore:
         if epochs is not None:
             fidelity["epochs"] = check_positive_int("epochs", epochs)
         self.fidelity = self.task.check_fidelity(fidelity)
-        if target is None:
-            target = self._default_target(cost)
-        targets = dict(targets or {})
-        stray = sorted(set(targets) - set(names[1:]))
-        if stray:
-            raise ValueError(f"targets {stray} are not in costs; allowed: {names[1:]}")
-        extra = [(n, targets[n] if n in targets else self._default_target(n)) for n in names[1:]]
-        self.reward = Reward(
-            reward,
-            cost,
-            check_positive_float("target", target),
-            dict(reward_kwargs or {}),
-            tuple(extra),
-            self._score_range(reward, score_range),
+        self.reward = self._make_reward(
+            reward, names, target, targets, dict(reward_kwargs or {}), score_range
         )
         self._range_warned = False
-        deployed = [n for n in names if n in ("latency_ms", "latency_ms_b64")]
-        if deployed and not measure_latency:
-            raise ValueError(f"measure_latency must be True when cost is {deployed[0]!r}")
-        timing = {}
-        if latency_repeats is not None:
-            timing["repeats"] = check_positive_int("latency_repeats", latency_repeats)
-        cost_config = CostConfig(
-            latency=bool(measure_latency),
-            latency_eager=any(n.startswith("latency_ms") and n.endswith("_eager") for n in names),
-            latency_batch64=any(n.startswith("latency_ms_b64") for n in names),
-            latency_config=LatencyConfig(**timing),
-        )
         self.evaluator = Evaluator(
             self.task,
-            cost_config=cost_config,
+            cost_config=_cost_config(names, measure_latency, latency_repeats),
             cache=SQLiteCache(cache_path) if cache_path is not None else None,
             executor=make_executor(str(executor), workers, time_limit, worker_retries),
             batched=bool(batched),
@@ -226,6 +225,39 @@ class SearchCore:
         self.run_seed = 0
         #: How the env that owns this core starts a new run (said when the budget is spent).
         self.renew_hint = "reset() starts a new run"
+
+    def _make_reward(
+        self,
+        reward: str,
+        names: list[str],
+        target: float | None,
+        targets: Mapping[str, float] | None,
+        reward_kwargs: dict[str, float],
+        score_range: Sequence[float] | None,
+    ) -> Reward:
+        """The reward of the main cost ``names[0]`` and the further costs ``names[1:]``, with
+        the task's default targets where none is given.
+
+        Raises:
+            ValueError: for a target of a cost not in ``costs``, a non-positive target, or a
+                missing target or score range the reward needs.
+        """
+        cost, more = names[0], names[1:]
+        if target is None:
+            target = self._default_target(cost)
+        targets = dict(targets or {})
+        stray = sorted(set(targets) - set(more))
+        if stray:
+            raise ValueError(f"targets {stray} are not in costs; allowed: {more}")
+        extra = [(n, targets[n] if n in targets else self._default_target(n)) for n in more]
+        return Reward(
+            reward,
+            cost,
+            check_positive_float("target", target),
+            reward_kwargs,
+            tuple(extra),
+            self._score_range(reward, score_range),
+        )
 
     def _default_target(self, cost: str) -> float:
         if cost in self.task.default_targets:
