@@ -13,7 +13,7 @@ from typing import Any
 import gymnasium as gym
 
 from baselines import make_agent
-from baselines.base import EnvFactory
+from baselines.base import Agent, EnvFactory
 from baselines.loading import resolve_agent, same_agent
 from darwin_bench.budgets import check_budget
 from darwin_bench.evaluation import Evaluation
@@ -160,9 +160,7 @@ def run_agent(
     instance = spec.make(agent_config)
     check_supported(agent, env_id)
     kwargs = {**dict(env_kwargs or {}), "budget": budget}
-    probe = gym.make(env_id, **kwargs)  # bad kwargs fail here, before any log is read
-    problem = framework.run_header(probe)
-    probe.close()
+    problem = _problem_header(env_id, kwargs)  # bad kwargs fail here, before any log is read
     path = log_path(out_dir, agent, env_id, seed)
     previous: list[Evaluation] = []
     record = (
@@ -190,12 +188,32 @@ def run_agent(
         recorders: list[Callable[[Evaluation], None]] = [log.append]
         if on_evaluation is not None:
             recorders.append(on_evaluation)
-        envs = EnvFactory(env_id, kwargs, recorders)
-        envs.preload = previous
-        try:
-            instance.run(envs, seed)
-        finally:
-            envs.close()
+        _run_closing_envs(instance, EnvFactory(env_id, kwargs, recorders), previous, seed)
         spent = sum(float(e.spent or 0.0) for e in log.evaluations)
         log.close(seconds=time.perf_counter() - start, budget_used=spent)
     return RunResult(path, read_runlog(path), time.perf_counter() - start, len(previous))
+
+
+def _problem_header(env_id: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The run header's problem entries, from a probe env made (and closed) with ``kwargs``.
+
+    Raises:
+        ValueError: for bad env kwargs.
+    """
+    probe = gym.make(env_id, **kwargs)
+    try:
+        return framework.run_header(probe)
+    finally:
+        probe.close()
+
+
+def _run_closing_envs(
+    agent: Agent[Any], envs: EnvFactory, previous: list[Evaluation], seed: int
+) -> None:
+    """Run ``agent`` with ``previous`` evaluations replayed first; close its envs even when it
+    raises."""
+    envs.preload = previous
+    try:
+        agent.run(envs, seed)
+    finally:
+        envs.close()
