@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -107,3 +108,20 @@ def plot_performance_profiles(comparison: Comparison, path: str | Path) -> Path:
     fig.suptitle(f"{comparison.env_id}: performance profiles, {comparison.seeds} seeds")
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+def save_comparison(comparison: Comparison, out_dir: str | Path) -> dict[str, Path]:
+    """Write what ``darwin-bench compare`` leaves in ``out_dir``: the three plots and
+    ``comparison.json`` (:meth:`Comparison.to_dict`); return their paths by name."""
+    out = Path(out_dir)
+    paths = {
+        "best_so_far": plot_best_so_far_bands(comparison, out / "best_so_far.png"),
+        "accuracy_vs_cost": plot_accuracy_vs_cost(comparison, out / "accuracy_vs_cost.png"),
+        "performance_profiles": plot_performance_profiles(
+            comparison, out / "performance_profiles.png"
+        ),
+        "json": out / "comparison.json",
+    }
+    text = json.dumps(comparison.to_dict(), indent=2, sort_keys=True) + "\n"
+    paths["json"].write_text(text)
+    return paths

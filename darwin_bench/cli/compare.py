@@ -168,11 +168,7 @@ def reused_logs(args: argparse.Namespace, agents: list[str], seeds: int) -> list
 
 def main(args: argparse.Namespace) -> int:
     from baselines.compare import compare, default_seeds, parse_agents
-    from baselines.compare_plots import (
-        plot_accuracy_vs_cost,
-        plot_best_so_far_bands,
-        plot_performance_profiles,
-    )
+    from baselines.compare_plots import save_comparison
     from darwin_bench.registration_api import resolve_env
 
     console, status = Console(), Console(stderr=True)
@@ -222,14 +218,9 @@ def main(args: argparse.Namespace) -> int:
             on_evaluation=tick,
             on_run=run_done,
         )
-    out = Path(args.out)
-    curves = plot_best_so_far_bands(comparison, out / "best_so_far.png")
-    pareto = plot_accuracy_vs_cost(comparison, out / "accuracy_vs_cost.png")
-    profiles = plot_performance_profiles(comparison, out / "performance_profiles.png")
-    data = comparison.to_dict()
-    (out / "comparison.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    paths = save_comparison(comparison, args.out)
     if args.json:
-        print(json.dumps(data, indent=2, sort_keys=True))
+        print(json.dumps(comparison.to_dict(), indent=2, sort_keys=True))
     else:
         print_table(console, comparison_table(comparison))
         if len(comparison.results) > 1:
@@ -237,8 +228,6 @@ def main(args: argparse.Namespace) -> int:
     report = status if args.json else console  # --json keeps stdout pure JSON
     seconds = ", ".join(f"{a} {s:.1f} s" for a, s in comparison.seconds.items())
     report.print(f"wall time of the runs: {seconds}", highlight=False)
-    report.print(
-        f"plots: {curves}, {pareto}, {profiles}\njson:  {out / 'comparison.json'}",
-        highlight=False,
-    )
+    plots = ", ".join(str(p) for name, p in paths.items() if name != "json")
+    report.print(f"plots: {plots}\njson:  {paths['json']}", highlight=False)
     return 0
