@@ -17,7 +17,7 @@ from torch import nn
 from darwin_bench.architecture import Architecture
 from darwin_bench.costs import CostConfig, LatencyError, measure_costs
 from darwin_bench.evaluation.cache import EvaluationCache, MemoryCache
-from darwin_bench.evaluation.executors import Executor, WorkerLost, serial
+from darwin_bench.evaluation.executors import Executor, serial
 from darwin_bench.evaluation.record import Evaluation
 from darwin_bench.hashing import content_hash
 from darwin_bench.seeding import torch_determinism
@@ -192,14 +192,12 @@ def run_job(task: Task, cost_config: CostConfig, job: Job) -> list[Evaluation]:
     ]
 
 
-def lost_job(
-    task: Task, cost_config: CostConfig, job: Job, reason: str | Exception
-) -> list[Evaluation]:
+def lost_job(task: Task, cost_config: CostConfig, job: Job, error: Exception) -> list[Evaluation]:
     """Failed evaluations (never cached) for every request of a job whose worker was lost
-    (reason ``WorkerLost: ...``) or killed at the time limit (``reason`` is then the
-    :class:`~darwin_bench.evaluation.workers.TimeLimitExceeded`); their costs are measured
+    (``error`` a :class:`~darwin_bench.evaluation.workers.WorkerLost`) or killed at the time
+    limit (a :class:`~darwin_bench.evaluation.workers.TimeLimitExceeded`), by
+    :class:`~darwin_bench.evaluation.workers.FailurePolicy`'s rule; their costs are measured
     here, on the untrained networks."""
-    error = reason if isinstance(reason, Exception) else WorkerLost(reason)
     return [
         finish_evaluation(task, cost_config, key, request, error, 0.0) for key, request in job[1]
     ]

@@ -3,7 +3,8 @@
 An executor is any callable ``(fn, items) -> list`` returning results in the order of
 ``items``. Seeds are fixed in the items before they reach an executor, so the choice of
 executor never changes a result. An executor that runs jobs in other processes may also take
-``on_lost``: what to return for an item whose worker died ``LOST_RETRIES`` times.
+``on_lost(item, error)``: what to return for an item that failed by the one failure rule,
+:class:`~darwin_bench.evaluation.workers.FailurePolicy` (decision D7).
 
 :func:`make_executor` builds one from the env kwarg ``executor``: ``"local"`` (this process, or
 a pool of ``workers`` processes), ``"ray"`` or ``"ray:ADDRESS"`` (a Ray cluster,
@@ -18,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 from darwin_bench.evaluation.workers import (
     LOST_RETRIES,
     FailurePolicy,
+    LostHandler,
     TimeLimitExceeded,
     WorkerLost,
     WorkerPool,
@@ -26,11 +28,14 @@ from darwin_bench.evaluation.workers import (
 T = TypeVar("T")
 R = TypeVar("R")
 
-LostHandler = Callable[[Any, "str | Exception"], Any]
-"""``on_lost(item, reason)``: the result to record for an item whose worker was lost (a
-reason, or the error: :class:`WorkerLost`, :class:`TimeLimitExceeded`)."""
-
-__all__ = ["LOST_RETRIES", "Executor", "ProcessPool", "TimeLimitExceeded", "WorkerLost"]
+__all__ = [
+    "LOST_RETRIES",
+    "Executor",
+    "LostHandler",
+    "ProcessPool",
+    "TimeLimitExceeded",
+    "WorkerLost",
+]
 
 
 class Executor(Protocol):

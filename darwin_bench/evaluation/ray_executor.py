@@ -6,10 +6,13 @@ on the driver before a job leaves, so a job gives on a worker what it gives loca
 on identical hardware and software; see docs/performance.md).
 
 A worker that dies (its process crashes, its node goes away, Ray kills it for memory) is retried
-``retries`` times by Ray; a job still lost after that is handed to ``on_lost`` (the evaluator
-records its networks as failed evaluations, not cached, so a later run retries them), the same
-rule as the local process pool. An exception raised by the job itself is not a lost worker: it
-is re-raised on the driver, as the serial executor would.
+``retries`` times by Ray; a job still lost after that fails by the local process pool's rule,
+:class:`~darwin_bench.evaluation.workers.FailurePolicy` (decision D7): its
+:class:`~darwin_bench.evaluation.workers.WorkerLost` error is handed to ``on_lost`` (the
+evaluator records its networks as failed evaluations, not cached, so a later run retries
+them), or raised without one. ``time_limit`` is the local pool's alone. An exception raised by
+the job itself is not a lost worker: it is re-raised on the driver, as the serial executor
+would.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from darwin_bench.evaluation.executors import LOST_RETRIES, LostHandler
+from darwin_bench.evaluation.workers import LOST_RETRIES, FailurePolicy, LostHandler
 
 
 def _apply(fn: Callable[[Any], Any], item: Any) -> Any:
@@ -60,7 +63,8 @@ class RayExecutor:
         workers: int | None = None,
     ) -> None:
         self.address = address
-        self.retries = int(retries)
+        self.policy = FailurePolicy(retries=retries)  # checks it
+        self.retries = self.policy.retries
         self.cpus = float(cpus)
         self._workers = workers
         self._started = False
@@ -101,11 +105,15 @@ class RayExecutor:
             except ray.exceptions.RayTaskError as exc:  # the job raised: as if run here
                 raise exc.as_instanceof_cause() from None
             except ray.exceptions.RayError as exc:  # the worker or node was lost
-                if on_lost is None:
-                    raise
                 first = (str(exc).strip().splitlines() or [""])[0][:200]
-                reason = f"lost after {self.retries} retries ({type(exc).__name__}: {first})"
-                out.append(on_lost(item, reason))
+                # Ray ran it 1 + retries times; the policy then gives it up (never None here).
+                failure = self.policy.after_death(
+                    self.retries + 1, f"Ray {type(exc).__name__}: {first}"
+                )
+                assert failure is not None
+                if on_lost is None:
+                    raise failure from exc
+                out.append(on_lost(item, failure))
         return out
 
     def close(self) -> None:

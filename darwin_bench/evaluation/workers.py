@@ -42,6 +42,11 @@ from darwin_bench.validation import check_positive_float
 LOST_RETRIES = 2
 
 
+LostHandler = Callable[[Any, Exception], Any]
+"""``on_lost(item, error)``: what to record in the place of a job that failed by the policy
+(``error`` is a :class:`WorkerLost` or :class:`TimeLimitExceeded`)."""
+
+
 class WorkerLost(RuntimeError):
     """The worker running a job died (retried, then given up); not deterministic."""
 
@@ -162,7 +167,7 @@ class WorkerPool:
         self,
         fn: Callable[[Any], Any],
         items: Sequence[Any],
-        on_lost: Callable[[Any, Exception], Any] | None = None,
+        on_lost: LostHandler | None = None,
     ) -> list[Any]:
         if not items:
             return []

@@ -77,7 +77,7 @@ def _always_dies(item: int) -> int:
 def test_a_worker_lost_every_time_is_handed_to_on_lost() -> None:
     out = RayExecutor(retries=1)(_always_dies, [0, 1, 2], on_lost=lambda i, r: f"lost {i}: {r}")
     assert out[0] == 0 and out[2] == 20
-    assert out[1].startswith("lost 1: lost after 1 retries (")
+    assert out[1].startswith("lost 1: Ray ") and out[1].endswith("(2 attempts)")
 
 
 class KillingTask(DigitsTask):
@@ -98,7 +98,8 @@ def test_the_evaluator_records_lost_networks_as_failed_and_uncached() -> None:
     for request, evaluation in zip(batch, out):
         if request.architecture.layers[0]["units"] == 16:
             assert evaluation.status == "failed"
-            assert evaluation.reason.startswith("WorkerLost: lost after 1 retries")
+            assert evaluation.reason.startswith("WorkerLost: Ray ")
+            assert evaluation.reason.endswith("(2 attempts)")
             assert evaluation.costs["params"] > 0  # measured on the driver
         else:
             assert evaluation.ok
