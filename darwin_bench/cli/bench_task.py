@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 from typing import Any
 
 from rich.console import Console
@@ -40,28 +39,10 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(handler=main)
 
 
-def summarize(evaluations: list[Any], metric: str) -> dict[str, Any]:
-    """Medians over evaluations: wall and train seconds, every metric, and a few costs."""
-    ok = [e for e in evaluations if e.status == "ok"]
-    out: dict[str, Any] = {
-        "evaluations": len(evaluations),
-        "failed": len(evaluations) - len(ok),
-        "median_wall_seconds": statistics.median(e.wall_seconds for e in evaluations),
-        "median_train_seconds": statistics.median(e.train_seconds for e in evaluations),
-        "metric": metric,
-    }
-    if ok:
-        for key in {**ok[0].metrics, **ok[0].test_metrics}:
-            values = [{**e.metrics, **e.test_metrics}[key] for e in ok]
-            out[key] = {"median": statistics.median(values), "min": min(values), "max": max(values)}
-        for key in ("params", "flops", "latency_ms"):
-            if key in ok[0].costs:
-                out[f"cost_{key}"] = statistics.median(e.costs[key] for e in ok)
-    return out
-
-
 def main(args: argparse.Namespace) -> int:
     import darwin_bench
+    from darwin_bench.evaluation.summary import summarize_evaluations
+    from envs import framework
     from envs.registration import get_entry
 
     entry = get_entry(args.env)
@@ -71,12 +52,12 @@ def main(args: argparse.Namespace) -> int:
     env = darwin_bench.make(args.env, **{**env_kwargs(args), "budget": 1})
     genome = parse_genome(args.genome)
     evaluations: list[Any] = []
-    env.unwrapped.core.add_recorder(evaluations.append)  # full records: test metrics too
+    framework.add_recorder(env, evaluations.append)  # full records: test metrics too
     for seed in range(repeats):
         env.reset(seed=seed)
         env.step(genome)
-    core = env.unwrapped.core
-    summary = summarize(evaluations, core.task.metric)
+    core = framework.search_core(env)
+    summary = summarize_evaluations(evaluations, core.task.metric)
     summary.update(
         {
             "env": args.env,
