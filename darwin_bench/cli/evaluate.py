@@ -33,6 +33,7 @@ def add_parser(subparsers: Any) -> None:
 
 def main(args: argparse.Namespace) -> int:
     import darwin_bench
+    from envs import framework
     from envs.registration import get_entry
 
     args.env = resolve_env_option(args.env)  # loads a plug-in named as PLUGIN:ID first
@@ -43,7 +44,7 @@ def main(args: argparse.Namespace) -> int:
         )
     env = darwin_bench.make(args.env, **{**env_kwargs(args), "budget": 1})
     records: list[Any] = []
-    env.unwrapped.core.add_recorder(records.append)  # the full record: test metrics too
+    framework.add_recorder(env, records.append)  # the full record: test metrics too
     env.reset(seed=args.seed)
     _, reward, _, _, _ = env.step(parse_genome(args.genome))
     (evaluation,) = records

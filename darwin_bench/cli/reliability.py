@@ -79,11 +79,12 @@ def main_workers(args: argparse.Namespace) -> int:
 
     from darwin_bench.reliability.overhead import worker_overhead
     from darwin_bench.validation import check_choice
+    from envs import framework
     from envs.registration import env_ids
 
     check_choice("env", args.env, env_ids())
     env = gym.make(args.env, epochs=args.epochs, measure_latency=False, budget=1)
-    core = env.unwrapped.core  # type: ignore[attr-defined]
+    core = framework.search_core(env)
     report = worker_overhead(core.task, core.space, evaluations=args.evaluations, seed=args.seed)
     env.close()
     report.update({"env": args.env, "epochs": args.epochs})
