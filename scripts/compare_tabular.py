@@ -11,6 +11,7 @@ times the median price (the env's ``price()`` helper: the exact training FLOPs a
 fidelity) of 200 random networks of the space, drawn with seed 0.
 
     nice -n 15 python scripts/compare_tabular.py --out runs/compare-tab
+    python scripts/compare_tabular.py --out runs/compare-tab --markdown  # tables for the docs
 
 Resumable: complete run logs in ``OUT`` are reused (``compare``'s rule), so a killed script
 picks up where it stopped.
@@ -127,6 +128,46 @@ def _numbers(agent: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def markdown(summary: dict[str, Any]) -> str:
+    """The docs' tables of a summary: per comparison, one row per agent, and the probability
+    of improvement of each agent over random."""
+
+    def ci(v: list[float]) -> str:
+        return f"{v[0]:.4f} [{v[1]:.4f}, {v[2]:.4f}]"
+
+    parts = []
+    for run in summary["runs"]:
+        parts.append(
+            f"**{run['env_id'].split('/')[-1]}, budget {run['budget']:g} {run['budget_kind']}, "
+            f"{run['seeds']} seeds**: {run['wall_seconds']:.0f} s wall (load "
+            f"{run['load_before'][0]:.1f} before, {run['load_after'][0]:.1f} after)\n"
+        )
+        parts.append(
+            "| agent | final best reward, IQM | mean | incumbent test acc., IQM | AUC, IQM "
+            "| P(agent > random) | run seconds |\n| --- | --- | --- | --- | --- | --- | --- |"
+        )
+        for agent, n in run["agents"].items():
+            poi = _over_random(run["probability_of_improvement"], agent)
+            parts.append(
+                f"| {agent} | {ci(n['final_best_reward']['iqm'])} "
+                f"| {ci(n['final_best_reward']['mean'])} | {ci(n['test_metric']['iqm'])} "
+                f"| {n['auc']['iqm'][0]:.4f} | {ci(poi) if poi else '-'} "
+                f"| {run['run_seconds'].get(agent, 0):.1f} |"
+            )
+        parts.append("")
+    return "\n".join(parts)
+
+
+def _over_random(pairs: dict[str, list[float]], agent: str) -> list[float] | None:
+    """P(agent > random) with its interval; pairs hold each pair once, in either order."""
+    if f"{agent} > random" in pairs:
+        return pairs[f"{agent} > random"]
+    if f"random > {agent}" in pairs:
+        estimate, low, high = pairs[f"random > {agent}"]
+        return [round(1 - estimate, 4), round(1 - high, 4), round(1 - low, 4)]
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--envs", default=",".join(ENVS), help="comma-separated env ids")
@@ -136,18 +177,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=200, help="in evaluations")
     parser.add_argument("--out", default="runs/compare-tab")
     parser.add_argument("--img", default="docs/img")
+    parser.add_argument(
+        "--markdown", action="store_true", help="print OUT/summary.json's tables; run nothing"
+    )
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads((Path(args.out) / "summary.json").read_text())))
+        return 0
     agents = args.agents.split(",") if args.agents else proposal_agents()
     start = time.perf_counter()
-    runs = [
-        run_one(env_id, kind, args, agents)
-        for env_id in args.envs.split(",")
-        for kind in args.kinds.split(",")
-    ]
-    summary = {"agents": agents, "wall_seconds": round(time.perf_counter() - start, 1)}
-    summary["runs"] = runs
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    (Path(args.out) / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    summary: dict[str, Any] = {"agents": agents, "wall_seconds": 0.0, "runs": []}
+    for env_id in args.envs.split(","):
+        for kind in args.kinds.split(","):
+            summary["runs"].append(run_one(env_id, kind, args, agents))
+            summary["wall_seconds"] = round(time.perf_counter() - start, 1)
+            Path(args.out).mkdir(parents=True, exist_ok=True)  # after each: partial results
+            (Path(args.out) / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
     return 0
 
