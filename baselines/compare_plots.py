@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from baselines.compare import Comparison
 from darwin_bench.budgets import BUDGET_AXIS_LABELS
@@ -96,11 +97,13 @@ def plot_performance_profiles(comparison: Comparison, path: str | Path) -> Path:
             if band is None:
                 continue
             taus = flip * band.taus
-            ax.plot(taus, band.profile, color=f"C{i}", label=result.agent)
+            style = ("-", "--", ":", "-.")[i % 4]  # tied agents' profiles stay visible
+            ax.plot(taus, band.profile, color=f"C{i}", linestyle=style, label=result.agent)
             if band.low is not None and band.high is not None:
                 ax.fill_between(taus, band.low, band.high, alpha=0.2, color=f"C{i}")
         better = "above" if flip > 0 else "below"
         ax.set_xlabel(f"{title} threshold tau")
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))  # long tick labels must not overlap
         ax.set_ylabel(f"fraction of runs {better} tau")
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
