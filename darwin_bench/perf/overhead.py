@@ -49,9 +49,11 @@ def overhead_benchmark(
         steps: timed steps (one more, untimed, comes first).
         seed: reset and sampling seed.
     """
+    from envs.framework import search_core  # envs imports darwin_bench: import on use
+
     check_positive_int("steps", steps)
     env = make_env()
-    core = env.unwrapped.core
+    core = search_core(env)
     if core.budget < steps + 1:
         raise ValueError(f"steps: the env's budget {core.budget} is below steps + 1")
     logged: list[float] = []
