@@ -426,7 +426,10 @@ def _control_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", default="darwin_bench/CartPole-MLP-v0", help="control env")
     parser.add_argument("--genome", default=None, help="policy genome (default: 64-64 tanh MLP)")
     parser.add_argument(
-        "--sb3-timesteps", type=int, default=100_000, help="SB3 side's timesteps (default 1e5)"
+        "--sb3-timesteps",
+        type=int,
+        default=None,
+        help="SB3 side's timesteps (default: the task side's)",
     )
     parser.add_argument(
         "--timesteps", type=int, default=None, help="task side's timesteps (default: its own)"

@@ -57,20 +57,25 @@ def control_benchmark(
     task: ControlTask,
     architecture: Architecture | None = None,
     *,
-    sb3_timesteps: int = 100_000,
+    sb3_timesteps: int | None = None,
     timesteps: int | None = None,
     seeds: tuple[int, ...] = (0,),
 ) -> dict[str, Any]:
     """Time both sides on every seed (SB3 first, then the task at ``timesteps``, default its
     own fidelity); return the figures as JSON.
 
+    ``sb3_timesteps`` defaults to the task side's steps: SB3's defaults reach a return of 500 on
+    CartPole's held-out episodes within the task's 30,000 steps (seeds 0-2), so more steps
+    would only flatter the task side.
+
     Raises:
         ValueError: for an empty ``seeds`` or a non-positive ``sb3_timesteps``.
     """
-    if not seeds or sb3_timesteps < 1:
-        raise ValueError("seeds must not be empty and sb3_timesteps must be >= 1")
     architecture = architecture or reference_policy(task)
     fidelity = task.check_fidelity({} if timesteps is None else {"timesteps": timesteps})
+    sb3_timesteps = fidelity["timesteps"] if sb3_timesteps is None else sb3_timesteps
+    if not seeds or sb3_timesteps < 1:
+        raise ValueError("seeds must not be empty and sb3_timesteps must be >= 1")
     start = conditions()
     sb3_time, task_time = Timing(), Timing()
     sb3_returns, task_returns = [], []

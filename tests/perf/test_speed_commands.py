@@ -29,8 +29,9 @@ def test_perf_population_refuses_networks_without_a_batched_trainer(capsys) -> N
 
 
 def test_perf_control(capsys) -> None:
-    report = run_json(capsys, "control", "--sb3-timesteps", "256", "--timesteps", "256")
+    report = run_json(capsys, "control", "--timesteps", "256")
     assert report["seeds"] == [0] and report["test_episodes"] == 20
+    assert report["sb3_default"]["timesteps"] == report["task"]["timesteps"] == 256  # equal steps
     assert report["sb3_default"]["ppo"]["n_steps"] == 2048  # SB3's defaults
     assert len(report["task"]["mean_test_return_per_seed"]) == 1
     assert report["meets_target"] is False  # 256 steps do not balance a pole
