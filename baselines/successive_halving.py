@@ -17,7 +17,11 @@ rung-0 evaluation is timed first and its seconds scaled by epochs. Rung 0 gets a
 networks ``n0`` as fit in the budget left, rung ``k`` gets ``n0 // eta**k`` (at least 1),
 and budget left over by the rounding promotes more networks to the last rung (then, if every
 candidate is already there, fresh random networks are evaluated at the last rung); the
-incumbent is therefore normally a full-fidelity network. When prices were estimates and
+incumbent is therefore normally a full-fidelity network. Because the networks promoted from
+a rung are often dearer than the random ones the prices were estimated on (wider networks win
+early), each rung above rung 0 is re-planned from the promoted networks' own prices before it
+runs (:func:`affordable_rungs`: the left-over promotions go first, then the rungs shrink
+together by ``eta``), so the last rung still runs. When prices were estimates and
 budget remains after a bracket, another bracket is sized to what is left: the run ends on
 the env's truncation signal, never on a count of the agent's own.
 
@@ -121,12 +125,67 @@ def distinct_sampler(space: SearchSpace, rng: np.random.Generator) -> Callable[[
     return sample
 
 
+def affordable_rungs(
+    env: gym.Env[np.ndarray, np.ndarray],
+    name: str,
+    rungs: list[tuple[int, int]],
+    ranked: list[np.ndarray],
+    eta: int,
+) -> list[tuple[int, int]]:
+    """The remaining rungs shrunk so that training the best of ``ranked`` through all of them
+    fits the budget left, priced network by network (the promoted networks of a rung are often
+    dearer than the random ones a bracket was sized from, and the last rung must still run).
+
+    First the left-over promotions to the last rung are dropped (down to its halving size);
+    then the rungs shrink together to ``max(1, m // eta**i)`` networks for the largest ``m``
+    that fits; when not even one network per rung fits, only the last rung is kept (one
+    network). Rungs are returned unchanged when they fit, or when the env cannot price in
+    advance (measured seconds).
+    """
+    proposal = helpers(env, "proposal")
+    live = [(n, e) for n, e in rungs if n > 0]
+    if proposal.budget_kind == "evaluations" or not live:
+        return rungs
+    budget = float(proposal.budget_left)
+    prices: dict[tuple[int, int], float] = {}
+
+    def fits(sizes: list[int]) -> bool | None:
+        total = 0.0
+        for n, (_, e) in zip(sizes, live):
+            for i in range(min(n, len(ranked))):
+                if (i, e) not in prices:
+                    price = proposal.price(ranked[i], {name: e})
+                    if price is None:
+                        return None
+                    prices[i, e] = float(price)
+                total += prices[i, e]
+        return total <= budget
+
+    sizes = [n for n, _ in live]
+    epochs = [e for _, e in live]
+    halving = max(1, sizes[0] // eta ** (len(sizes) - 1))
+    while sizes[-1] > halving and fits(sizes) is False:
+        sizes[-1] -= 1
+    fit = fits(sizes)
+    if fit is None:
+        return rungs
+    if fit:
+        return list(zip(sizes, epochs))
+    for m in range(sizes[0] - 1, 0, -1):
+        trial = [max(1, m // eta**i) for i in range(len(sizes))]
+        if fits(trial):
+            return list(zip(trial, epochs))
+    return [(1, epochs[-1])]
+
+
 def run_bracket(
     env: gym.Env[np.ndarray, np.ndarray],
     name: str,
     rungs: list[tuple[int, int]],
     candidates: list[np.ndarray],
     fresh: Callable[[], np.ndarray],
+    *,
+    eta: int | None = None,
 ) -> bool:
     """Run one bracket: rung ``k`` trains the best ``n_k`` of rung ``k-1`` at ``e_k``.
 
@@ -136,11 +195,19 @@ def run_bracket(
         rungs: ``(n_k, e_k)`` per rung, the first being rung 0.
         candidates: rung 0's networks, in order (topped up with ``fresh()`` when short).
         fresh: a sampler of new networks, for rungs larger than the rung below.
+        eta: when given, before each rung above rung 0, shrink it and the rungs above it to
+            what the promoted networks' own prices leave room for (:func:`affordable_rungs`,
+            halving by ``eta``), so that the last rung runs.
 
     Returns:
         True when the env truncated the run (its budget is spent).
     """
-    for n, epochs in rungs:
+    k = 0
+    while k < len(rungs):
+        if eta is not None and k > 0:
+            rungs = rungs[:k] + affordable_rungs(env, name, rungs[k:], candidates, eta)
+        n, epochs = rungs[k]
+        k += 1
         if n == 0:
             break
         helpers(env, "proposal").set_fidelity({name: epochs})
@@ -211,5 +278,5 @@ class SuccessiveHalving(Agent[SuccessiveHalvingConfig]):
             planned = sum(n * p for n, p in zip(sizes, prices))
             if sizes[-1] > 0:
                 sizes[-1] += math.ceil((budget - planned) / prices[-1] - 1e-9)
-            truncated = run_bracket(env, name, list(zip(sizes, epochs)), pool, fresh)
+            truncated = run_bracket(env, name, list(zip(sizes, epochs)), pool, fresh, eta=cfg.eta)
         env.close()

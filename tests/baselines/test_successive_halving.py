@@ -129,3 +129,21 @@ def test_fidelity_helper_is_validated_and_reset() -> None:
 def test_bad_config_names_the_field(config: dict, field: str) -> None:
     with pytest.raises(ValueError, match=field):
         make_agent("sh", config)
+
+
+def test_the_last_rung_runs_when_promoted_networks_cost_more(tmp_path: Path) -> None:
+    # Under train_flops a bracket is sized from the prices of random networks, but the best of
+    # a rung are dearer (wider): before each higher rung, sh re-prices the promoted networks
+    # and shrinks the rungs so the last one still runs. Without it this run (seed 1, 200 x the
+    # median price) spent everything at 2 and 7 epochs and never trained one at 20.
+    evals = run_agent(
+        "sh",
+        "darwin_bench/Digits-MLP-Tab-v0",
+        budget=1.4e11,
+        seed=1,
+        out_dir=tmp_path,
+        env_kwargs={"budget_kind": "train_flops"},
+    ).record.evaluations
+    epochs = [e.fidelity["epochs"] for e in evals]
+    assert epochs.count(20) >= 10
+    assert 1.4e11 <= sum(e.spent or 0.0 for e in evals) <= 1.4e11 * 1.01
