@@ -9,8 +9,9 @@ every evaluation's id, architecture, seed, fidelity, status, metrics, costs, rew
 and the footer), wall times aside.
 
 Kill points: once the process has opened its log (resuming rewrites it, so a new inode says
-so), the harness waits until ``j`` more evaluations are on disk, ``j`` drawn uniformly from
-``0..evaluations left - 1``, then a further random delay up to one evaluation's median wall
+so), the harness waits until ``j`` evaluations are on disk, ``j`` drawn uniformly from
+``0..budget - 1`` at every kill (no wait when the log already holds ``j``: the kill lands while
+the resumed run replays), then a further random delay up to one evaluation's median wall
 time, then kills. Kills so land while a resumed run replays its log, while a network trains,
 between evaluations, and (when the delay runs past the last evaluation) after it; the report
 counts each kill by what the log held at that moment (:data:`PHASES`). Every process is a real
@@ -42,6 +43,9 @@ TIMING_KEYS = {
 }
 
 FAST = {"epochs": 1, "measure_latency": False}
+
+#: At most this many kills per chain (one run killed and resumed until it finishes).
+KILLS_PER_CHAIN = 3
 
 
 @dataclass(frozen=True)
@@ -182,7 +186,7 @@ def run_chain(
     """Kill the target's run at random points (at most ``max_kills`` times) until it ends."""
     chain, start = Chain(), time.perf_counter()
     while True:
-        before, inode = on_disk(out).evaluations, _inode(out)
+        inode = _inode(out)
         proc = subprocess.Popen(
             target.command(out, python), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
@@ -194,8 +198,10 @@ def run_chain(
             break
         while proc.poll() is None and _inode(out) == inode:
             time.sleep(0.01)  # until this process opens (or re-opens) its log
-        more = rng.randint(0, max(0, target.budget - 1 - before))
-        while proc.poll() is None and on_disk(out).evaluations < before + more:
+        # Uniform over the whole run at every kill (not over what is left, which crowds a
+        # chain's later kills at its end); a point already on disk kills during the replay.
+        point = rng.randint(0, target.budget - 1)
+        while proc.poll() is None and on_disk(out).evaluations < point:
             time.sleep(0.01)
         time.sleep(rng.uniform(0, eval_seconds))
         if proc.poll() is not None:
@@ -252,7 +258,9 @@ def crash_test(
         }
         while summary["kills"] < per_target:
             chain_dir = out / "crash" / target.agent / f"chain{summary['chains']}"
-            max_kills = min(per_target - summary["kills"], 2 * target.budget)
+            # A log only grows along a chain, so later kills of a chain find at least as
+            # many evaluations on disk: short chains (KILLS_PER_CHAIN) spread the kill points.
+            max_kills = min(per_target - summary["kills"], KILLS_PER_CHAIN)
             chain = run_chain(target, chain_dir, rng, eval_seconds, max_kills, python)
             final_log = log_in(chain_dir)
             assert final_log is not None
