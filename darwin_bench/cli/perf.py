@@ -485,12 +485,13 @@ def _overhead_run(args: argparse.Namespace) -> Report:
 
     from darwin_bench.cli.common import json_dict
     from darwin_bench.perf.overhead import overhead_benchmark
+    from envs.framework import search_core
     from envs.registration import get_entry
 
     get_entry(args.env)  # a ValueError naming the known ids
     kwargs = json_dict("--env-kwargs", args.env_kwargs)
     report = overhead_benchmark(
-        lambda: gym.make(args.env, **kwargs), steps=args.steps, seed=args.seed
+        lambda: gym.make(args.env, **kwargs), search_core, steps=args.steps, seed=args.seed
     )
     return {"env": args.env, "env_kwargs": kwargs, **report}
 

@@ -40,20 +40,24 @@ def distinct_genomes(space: Any, n: int, seed: int) -> list[np.ndarray]:
 
 
 def overhead_benchmark(
-    make_env: Callable[[], Any], *, steps: int = 20, seed: int = 0
+    make_env: Callable[[], Any],
+    core_of: Callable[[Any], Any],
+    *,
+    steps: int = 20,
+    seed: int = 0,
 ) -> dict[str, Any]:
     """Time ``steps`` env steps and the work inside them; return the figures as JSON.
 
     Args:
         make_env: builds the (proposal) env to measure, e.g. ``lambda: gym.make(id)``.
+        core_of: the env's search core (``envs.framework.search_core``; passed in because
+            envs sits above this package).
         steps: timed steps (one more, untimed, comes first).
         seed: reset and sampling seed.
     """
-    from envs.framework import search_core  # envs imports darwin_bench: import on use
-
     check_positive_int("steps", steps)
     env = make_env()
-    core = search_core(env)
+    core = core_of(env)
     if core.budget < steps + 1:
         raise ValueError(f"steps: the env's budget {core.budget} is below steps + 1")
     logged: list[float] = []
