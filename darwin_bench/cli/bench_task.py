@@ -21,9 +21,11 @@ from rich.table import Table
 from darwin_bench.cli.common import (
     add_env_kwargs,
     env_kwargs,
+    option,
     parse_genome,
     positive_int,
     print_table,
+    resolve_env_option,
 )
 
 
@@ -45,7 +47,9 @@ def main(args: argparse.Namespace) -> int:
     from envs import framework
     from envs.registration import get_entry
 
-    entry = get_entry(args.env)
+    args.env = resolve_env_option(args.env)  # loads a plug-in named as PLUGIN:ID first
+    with option("--env"):
+        entry = get_entry(args.env)
     if entry.form != "proposal":
         raise ValueError(f"bench-task needs a proposal env; {args.env} is a {entry.form} env")
     repeats = args.repeats

@@ -22,6 +22,7 @@ from darwin_bench.cli.common import (
     out_folder,
     positive_int,
     print_table,
+    resolve_env_option,
 )
 
 
@@ -169,10 +170,9 @@ def reused_logs(args: argparse.Namespace, agents: list[str], seeds: int) -> list
 def main(args: argparse.Namespace) -> int:
     from baselines.compare import compare, default_seeds, parse_agents
     from baselines.compare_plots import save_comparison
-    from darwin_bench.registration_api import resolve_env
 
     console, status = Console(), Console(stderr=True)
-    args.env = resolve_env(args.env)  # loads a plug-in named as PLUGIN:ID first
+    args.env = resolve_env_option(args.env)  # loads a plug-in named as PLUGIN:ID first
     agents = parse_agents(args.agents)
     seeds = default_seeds(args.env) if args.seeds is None else args.seeds
     kwargs = env_kwargs(args)

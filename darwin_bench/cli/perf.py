@@ -53,11 +53,13 @@ def _network_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _network(args: argparse.Namespace) -> tuple[Any, Any]:
     """The (task, architecture) of ``--env`` and ``--genome``."""
-    from darwin_bench.cli.common import parse_genome
+    from darwin_bench.cli.common import option, parse_genome, resolve_env_option
     from darwin_bench.perf.networks import reference_mlp
     from envs.problems import problem
 
-    _, task, space = problem(args.env)
+    args.env = resolve_env_option(args.env)  # loads a plug-in named as PLUGIN:ID first
+    with option("--env"):
+        _, task, space = problem(args.env)
     if args.genome is None:
         return task, reference_mlp(task)
     return task, space.decode(parse_genome(args.genome))

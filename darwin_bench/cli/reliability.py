@@ -54,13 +54,16 @@ def add_parser(subparsers: Any) -> None:
 def main_crash(args: argparse.Namespace) -> int:
     from darwin_bench.reliability.crash import TARGETS, crash_test
 
+    out = out_folder("--out", args.out) if args.out is not None else None
     targets = TARGETS
-    if args.agents:
+    if args.agents is not None:
         names = [a.strip() for a in args.agents.split(",") if a.strip()]
         known = [t.agent for t in TARGETS]
         unknown = [a for a in names if a not in known]
-        if unknown or not names:
-            raise ValueError(f"--agents must be some of {', '.join(known)}; got {args.agents!r}")
+        if unknown or not names or len(set(names)) != len(names):
+            raise ValueError(
+                f"--agents must be distinct names among {', '.join(known)}; got {args.agents!r}"
+            )
         targets = tuple(t for t in TARGETS if t.agent in names)
 
     def say(line: str) -> None:
@@ -68,8 +71,8 @@ def main_crash(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr, flush=True)
 
     with tempfile.TemporaryDirectory(prefix="darwin-bench-crash-") as tmp:
-        out = out_folder("--out", args.out) if args.out else Path(tmp)
-        report = crash_test(args.kills, out, seed=args.seed, targets=targets, progress=say)
+        folder = out if out is not None else Path(tmp)
+        report = crash_test(args.kills, folder, seed=args.seed, targets=targets, progress=say)
     print(json.dumps(report, indent=None if args.json else 2))
     return 0 if report["all_equal"] else 1
 
