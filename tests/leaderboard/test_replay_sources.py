@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import os
+
 import numpy as np
 
 from baselines import Agent, AgentConfig, EnvFactory
@@ -84,9 +86,15 @@ def test_a_source_other_than_the_runs_is_refused(hill, tiny_live, tmp_path) -> N
     assert "not the code the runs were made with" in rejection.message
 
 
-def test_an_agent_that_does_not_replay(tmp_path, tiny_live) -> None:
-    """Randomness not from the run's seed: the same code proposes other networks again."""
-    source = _agent_runs(tmp_path, tiny_live, "None")
+def test_an_agent_that_does_not_replay(tmp_path, tiny_live, monkeypatch) -> None:
+    """Randomness not from the run's seed alone: the same code proposes other networks again.
+
+    The agent's RNG also reads an environment variable that differs between the runs and the
+    replay (deterministic, unlike an unseeded RNG whose first draw may repeat by chance).
+    """
+    monkeypatch.setenv("HILL_SHIFT", "0")
+    source = _agent_runs(tmp_path, tiny_live, "seed + int(os.environ['HILL_SHIFT'])")
+    monkeypatch.setenv("HILL_SHIFT", "1000")
     submission = load_submission([tmp_path / "runs"], track="tiny-live", source=source)
     rejection = first(check(tiny_live, submission))
     assert (rejection.check, rejection.line, rejection.field) == ("replay", 2, "genome")
