@@ -5,9 +5,14 @@ minibatch, value loss without clipping, Adam with ``eps=1e-5``, global gradient 
 truncated episodes bootstrapped with the value of their last observation, orthogonal
 initialisation), with the same hyperparameter names
 (:class:`~darwin_bench.tasks.ppo_config.PPOConfig`).
+Policies act in eval mode (no dropout) and are updated in train mode, as in SB3.
 What makes it fast: the envs step as one vectorized env (Gymnasium's numpy vector env when the
 env id has one, e.g. ``CartPole-v1``, else a synchronous vector env), and nothing but the
-rollout, the update and one batched forward pass per step runs in Python.
+rollout, the update and one batched forward pass per step runs in Python; a policy that is a
+chain of dense layers with ``Discrete`` actions (every ``mlp``-space policy on CartPole) is
+trained by :class:`~darwin_bench.tasks.dense_ppo.DenseActorCritic`, with hand-written
+gradients on one flat parameter tensor, others by autograd and ``torch.optim.Adam``. When one
+minibatch holds the whole rollout (CartPole's settings), it is not shuffled.
 
 The actor is ``build_model(architecture)``: its outputs are the logits of a categorical policy
 (``Discrete`` actions) or the means of a diagonal Gaussian with a learned, state-independent log
@@ -29,6 +34,7 @@ from torch import nn
 from darwin_bench.architecture import Architecture
 from darwin_bench.models import build_model
 from darwin_bench.tasks.base import TrainingDiverged
+from darwin_bench.tasks.dense_ppo import DenseActorCritic, dense_chain
 from darwin_bench.tasks.episodes import make_gym_env, preprocess
 from darwin_bench.tasks.ppo_config import PPOConfig
 
@@ -77,14 +83,17 @@ def training_envs(
 
 
 class _Policy(nn.Module):
-    """Actor, critic and (for ``Box`` actions) the log standard deviation."""
+    """Actor, critic and (for ``Box`` actions) the log standard deviation, trained by autograd
+    and ``torch.optim.Adam``: the general path (:class:`DenseActorCritic` is the fast one)."""
 
-    def __init__(self, architecture: Architecture, action_space: gym.Space) -> None:
+    def __init__(self, actor: nn.Module, critic: nn.Module, action_space: gym.Space) -> None:
         super().__init__()
-        self.actor = orthogonal_init(build_model(architecture), 0.01)
-        self.critic = orthogonal_init(build_model(value_architecture(architecture)), 1.0)
+        self.actor, self.critic = actor, critic
         self.box = isinstance(action_space, spaces.Box)
-        self.log_std = nn.Parameter(torch.zeros(architecture.num_outputs)) if self.box else None
+        shape = action_space.shape if self.box else None
+        self.log_std = nn.Parameter(torch.zeros(shape[0])) if shape else None
+        self.optimizer: torch.optim.Optimizer | None = None
+        self.config = PPOConfig()
 
     def distribution(self, obs: torch.Tensor) -> torch.distributions.Distribution:
         out = self.actor(obs)  # no argument validation: a NaN surfaces as a non-finite loss
@@ -97,26 +106,84 @@ class _Policy(nn.Module):
     def value(self, obs: torch.Tensor) -> torch.Tensor:
         return self.critic(obs).squeeze(-1)
 
+    def act(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Sampled actions, their log-probabilities and the values of a batch (eval mode: no
+        dropout while acting, as in stable-baselines3)."""
+        self.eval()
+        dist = self.distribution(obs)
+        action = dist.sample()
+        return action, dist.log_prob(action), self.value(obs)
+
+    def step(
+        self,
+        obs: torch.Tensor,
+        act: torch.Tensor,
+        old_logp: torch.Tensor,
+        adv: torch.Tensor,
+        ret: torch.Tensor,
+        clip: float,
+        lr: float,
+    ) -> None:
+        """One PPO minibatch step (autograd, global norm clipping, Adam)."""
+        config = self.config
+        self.train()
+        if self.optimizer is None:
+            self.optimizer = torch.optim.Adam(self.parameters(), lr=lr, eps=1e-5, foreach=True)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        dist = self.distribution(obs)
+        ratio = torch.exp(dist.log_prob(act) - old_logp)
+        policy_loss = -torch.min(adv * ratio, adv * ratio.clamp(1 - clip, 1 + clip)).mean()
+        value_loss = nn.functional.mse_loss(self.value(obs), ret)
+        loss = policy_loss + config.vf_coef * value_loss
+        if config.ent_coef:
+            loss = loss - config.ent_coef * dist.entropy().mean()
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(f"PPO loss became {float(loss)}")
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(self.parameters(), config.max_grad_norm)
+        self.optimizer.step()
+
+    def export(self) -> nn.Module:
+        """The trained actor (eval mode)."""
+        return self.actor.eval()
+
+
+def make_policy(
+    architecture: Architecture, action_space: gym.Space, config: PPOConfig
+) -> _Policy | DenseActorCritic:
+    """Actor and critic for ``architecture`` (orthogonal initialisation): the hand-written fast
+    path for chains of dense layers with ``Discrete`` actions, else the autograd one."""
+    actor = orthogonal_init(build_model(architecture), 0.01)
+    critic = orthogonal_init(build_model(value_architecture(architecture)), 1.0)
+    chain = dense_chain(architecture)
+    if chain is not None and isinstance(action_space, spaces.Discrete):
+        return DenseActorCritic(actor, critic, chain, config)
+    policy = _Policy(actor, critic, action_space)
+    policy.config = config
+    return policy
+
 
 def _schedule(value: float, kind: str, progress_remaining: float) -> float:
     return value * progress_remaining if kind == "linear" else value
 
 
 def _advantages(
-    rewards: torch.Tensor,
-    values: torch.Tensor,
-    next_values: torch.Tensor,
-    dones: torch.Tensor,
+    rewards: np.ndarray,
+    values: np.ndarray,
+    next_values: np.ndarray,
+    dones: np.ndarray,
     gamma: float,
     lam: float,
-) -> torch.Tensor:
-    """Generalized advantage estimates over ``(steps, envs)`` tensors."""
-    advantages = torch.zeros_like(rewards)
-    last = torch.zeros(rewards.shape[1])
+) -> np.ndarray:
+    """Generalized advantage estimates over ``(steps, envs)`` float32 arrays."""
+    advantages = np.zeros_like(rewards)
+    last = np.zeros(rewards.shape[1], dtype=rewards.dtype)
+    keep = 1.0 - dones
+    delta = rewards + gamma * next_values * keep - values
     for t in reversed(range(rewards.shape[0])):
-        keep = 1.0 - dones[t]
-        delta = rewards[t] + gamma * next_values[t] * keep - values[t]
-        last = delta + gamma * lam * keep * last
+        last = delta[t] + (gamma * lam) * keep[t] * last
         advantages[t] = last
     return advantages
 
@@ -141,29 +208,25 @@ def train_vector_ppo(
     """
     envs = training_envs(env_id, config.n_envs, env_kwargs)
     try:
-        policy = _Policy(architecture, envs.single_action_space)
-        optimizer = torch.optim.Adam(
-            policy.parameters(), lr=config.learning_rate, eps=1e-5, foreach=True
-        )
+        policy = make_policy(architecture, envs.single_action_space, config)
         rollout = config.n_envs * config.n_steps
         updates = -(-timesteps // rollout)
         obs, _ = envs.reset(seed=int(seed))
         prev_done = np.zeros(config.n_envs, dtype=bool)
         for update in range(updates):
             remaining = 1.0 - update / updates
-            for group in optimizer.param_groups:
-                group["lr"] = _schedule(config.learning_rate, config.lr_schedule, remaining)
             batch, obs, prev_done = _collect(envs, policy, obs, prev_done, config)
+            lr = _schedule(config.learning_rate, config.lr_schedule, remaining)
             clip = _schedule(config.clip_range, config.clip_schedule, remaining)
-            _update(policy, optimizer, batch, clip, config)
+            _update(policy, batch, clip, lr, config)
     finally:
         envs.close()
-    return policy.actor.eval()
+    return policy.export()
 
 
 def _collect(
     envs: gym.vector.VectorEnv,
-    policy: _Policy,
+    policy: _Policy | DenseActorCritic,
     obs: Any,
     prev_done: np.ndarray,
     config: PPOConfig,
@@ -171,74 +234,70 @@ def _collect(
     """One rollout of ``n_steps`` per env; returns the valid transitions with their advantages
     and returns. With next-step autoreset, the step after an episode's end only resets that env:
     it is no transition (not ``valid``), and its value is the ended episode's last value."""
-    space = envs.single_action_space
-    steps: dict[str, list[Any]] = {k: [] for k in ("obs", "act", "logp", "value", "valid")}
-    rewards, terminated, truncated = [], [], []
-    for _ in range(config.n_steps):
-        obs_t = preprocess(envs.single_observation_space, obs)
+    space, obs_space = envs.single_action_space, envs.single_observation_space
+    shape = (config.n_steps, config.n_envs)
+    rewards, values = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
+    terminated, truncated, valid = (np.zeros(shape, bool) for _ in range(3))
+    steps: dict[str, list[torch.Tensor]] = {"obs": [], "act": [], "logp": []}
+    for t in range(config.n_steps):
+        obs_t = preprocess(obs_space, obs)
         with torch.no_grad():
-            dist = policy.distribution(obs_t)
-            action = dist.sample()
-            steps["logp"].append(dist.log_prob(action))
-            steps["value"].append(policy.value(obs_t))
+            action, logp, value = policy.act(obs_t)
         env_action = action.numpy()
         if isinstance(space, spaces.Box):
             env_action = np.clip(env_action, space.low, space.high).astype(space.dtype)
         elif isinstance(space, spaces.Discrete):
             env_action = env_action + int(space.start)
-        obs, reward, term, trunc, _ = envs.step(env_action)
+        obs, rewards[t], terminated[t], trunc, _ = envs.step(env_action)
+        truncated[t] = trunc & ~terminated[t]
+        valid[t] = ~prev_done
+        prev_done = terminated[t] | trunc
+        values[t] = value.numpy()
         steps["obs"].append(obs_t)
         steps["act"].append(action)
-        steps["valid"].append(torch.as_tensor(~prev_done))
-        rewards.append(torch.as_tensor(reward, dtype=torch.float32))
-        terminated.append(torch.as_tensor(term, dtype=torch.float32))
-        truncated.append(torch.as_tensor(trunc & ~term, dtype=torch.float32))
-        prev_done = term | trunc
+        steps["logp"].append(logp)
     with torch.no_grad():
-        last_value = policy.value(preprocess(envs.single_observation_space, obs))
-    values = torch.stack(steps["value"])
-    next_values = torch.cat([values[1:], last_value[None]])
-    reward = torch.stack(rewards) + config.gamma * next_values * torch.stack(truncated)
-    dones = torch.clamp(torch.stack(terminated) + torch.stack(truncated), max=1.0)
+        last_value = policy.value(preprocess(obs_space, obs)).numpy()
+    next_values = np.concatenate([values[1:], last_value[None]])
+    reward = rewards + config.gamma * next_values * truncated
+    dones = (terminated | truncated).astype(np.float32)
     adv = _advantages(reward, values, next_values, dones, config.gamma, config.gae_lambda)
-    valid = torch.stack(steps["valid"]).flatten()
+    keep = torch.from_numpy(valid.reshape(-1))
     batch = {
-        "obs": torch.stack(steps["obs"]).flatten(0, 1)[valid],
-        "act": torch.stack(steps["act"]).flatten(0, 1)[valid],
-        "logp": torch.stack(steps["logp"]).flatten()[valid],
-        "adv": adv.flatten()[valid],
-        "ret": (adv + values).flatten()[valid],
+        "obs": torch.stack(steps["obs"]).flatten(0, 1)[keep],
+        "act": torch.stack(steps["act"]).flatten(0, 1)[keep],
+        "logp": torch.stack(steps["logp"]).flatten()[keep],
+        "adv": torch.from_numpy(adv.reshape(-1))[keep],
+        "ret": torch.from_numpy((adv + values).reshape(-1))[keep],
     }
     return batch, obs, prev_done
 
 
+def _normalized(adv: torch.Tensor) -> torch.Tensor:
+    """Advantages normalised over a minibatch (unchanged for a single one)."""
+    return (adv - adv.mean()) / (adv.std() + 1e-8) if adv.numel() > 1 else adv
+
+
 def _update(
-    policy: _Policy,
-    optimizer: torch.optim.Optimizer,
+    policy: _Policy | DenseActorCritic,
     batch: dict[str, torch.Tensor],
     clip: float,
+    lr: float,
     config: PPOConfig,
 ) -> None:
-    """``n_epochs`` passes of minibatch updates over the rollout."""
+    """``n_epochs`` passes of minibatch updates over the rollout. When one minibatch holds the
+    whole rollout, its order does not matter (the losses are means): no shuffling, and the
+    advantages are normalised once."""
     n = batch["obs"].shape[0]
+    if n <= config.batch_size:
+        adv = _normalized(batch["adv"])
+        for _ in range(config.n_epochs):
+            policy.step(batch["obs"], batch["act"], batch["logp"], adv, batch["ret"], clip, lr)
+        return
     for _ in range(config.n_epochs):
         order = torch.randperm(n)
         for start in range(0, n, config.batch_size):
             idx = order[start : start + config.batch_size]
-            dist = policy.distribution(batch["obs"][idx])
-            logp = dist.log_prob(batch["act"][idx])
-            adv = batch["adv"][idx]
-            if idx.numel() > 1:
-                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-            ratio = torch.exp(logp - batch["logp"][idx])
-            policy_loss = -torch.min(adv * ratio, adv * ratio.clamp(1 - clip, 1 + clip)).mean()
-            value_loss = nn.functional.mse_loss(policy.value(batch["obs"][idx]), batch["ret"][idx])
-            loss = policy_loss + config.vf_coef * value_loss
-            if config.ent_coef:
-                loss = loss - config.ent_coef * dist.entropy().mean()
-            if not torch.isfinite(loss):
-                raise TrainingDiverged(f"PPO loss became {float(loss)}")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(policy.parameters(), config.max_grad_norm)
-            optimizer.step()
+            adv = _normalized(batch["adv"][idx])
+            obs, act, logp, ret = (batch[k][idx] for k in ("obs", "act", "logp", "ret"))
+            policy.step(obs, act, logp, adv, ret, clip, lr)
