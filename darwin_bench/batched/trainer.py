@@ -107,9 +107,7 @@ class DenseTrainer:
         layout = self.layout
         for position, groups in enumerate(layout.groups):
             for g in groups:
-                x = xb[g.src] if position == 0 else _take(bufs.out[(position - 1, g.fin)], g.src)
-                bufs.inputs[id(g)] = x
-                self._linear(g, x, bufs.logits if g.output else bufs.z[(position, g.fout)])
+                self._group_forward(g, position, xb, bufs)
             for key, hidden in layout.hidden.items():
                 if key[0] != position:
                     continue
@@ -118,6 +116,12 @@ class DenseTrainer:
                     activate(act, z[rows], a[rows])
                 if masks is not None and hidden.dropout:
                     torch.mul(a, masks[key], out=bufs.out[key])
+
+    def _group_forward(self, g: Group, position: int, xb: torch.Tensor, bufs: _Buffers) -> None:
+        """The group's pre-activations (its inputs gathered, kept for the backward pass)."""
+        x = xb[g.src] if position == 0 else _take(bufs.out[(position - 1, g.fin)], g.src)
+        bufs.inputs[id(g)] = x
+        self._linear(g, x, bufs.logits if g.output else bufs.z[(position, g.fout)])
 
     @staticmethod
     def _linear(g: Group, x: torch.Tensor, out: torch.Tensor) -> None:
@@ -149,22 +153,54 @@ class DenseTrainer:
                         act, da[rows], bufs.z[key][rows], bufs.a[key][rows], bufs.dz[key][rows]
                     )
             for g in layout.groups[position]:
-                x = bufs.inputs[id(g)]
-                if g.output:  # (G, classes, batch)
-                    dz = dlogits[g.dst].transpose(1, 2)
-                    torch.bmm(dlogits[g.dst], x, out=g.grad_weight)
-                else:
-                    dz = _take(bufs.dz[(position, g.fout)], g.dst)
-                    torch.bmm(dz.transpose(1, 2), x, out=g.grad_weight)
+                dz = self._weight_grad(g, position, bufs, dlogits)
                 torch.sum(dz, dim=1, keepdim=True, out=g.grad_bias)
                 if g.mask is not None:
                     g.grad_weight.mul_(g.mask)
                 if position > 0:
-                    prev = bufs.dd[(position - 1, g.fin)]
-                    if isinstance(g.src, slice):
-                        torch.bmm(dz, g.weight, out=prev[g.src])
-                    else:
-                        prev.index_copy_(0, g.src, torch.bmm(dz, g.weight))
+                    self._input_grad(g, position, bufs, dz)
+
+    @staticmethod
+    def _weight_grad(
+        g: Group, position: int, bufs: _Buffers, dlogits: torch.Tensor
+    ) -> torch.Tensor:
+        """Write the group's weight gradient; return its output gradient ``(G, batch, out)``."""
+        x = bufs.inputs[id(g)]
+        if g.output:  # (G, classes, batch)
+            torch.bmm(dlogits[g.dst], x, out=g.grad_weight)
+            return dlogits[g.dst].transpose(1, 2)
+        dz = _take(bufs.dz[(position, g.fout)], g.dst)
+        torch.bmm(dz.transpose(1, 2), x, out=g.grad_weight)
+        return dz
+
+    @staticmethod
+    def _input_grad(g: Group, position: int, bufs: _Buffers, dz: torch.Tensor) -> None:
+        """Write the gradient of the group's inputs into the previous position's buffer."""
+        prev = bufs.dd[(position - 1, g.fin)]
+        if isinstance(g.src, slice):
+            torch.bmm(dz, g.weight, out=prev[g.src])
+        else:
+            prev.index_copy_(0, g.src, torch.bmm(dz, g.weight))
+
+    @torch.no_grad()
+    def products(self, steps: int) -> None:
+        """Run only the matrix products of ``steps`` training steps (forward, weight and input
+        gradients, with the gathers they need) on this trainer's buffers, layout and kernels,
+        in the calling thread settings: the floor of this program's time, for ``perf
+        population``. The parameters are left alone (gradients and buffers are overwritten)."""
+        rows = round_up(self.config.batch_size, ALIGN_ROWS)
+        bufs = self._buffers(rows, training=True)
+        layout = self.layout
+        xb = torch.zeros(len(layout.nets), rows, layout.nets[0].dims[0])
+        for _ in range(steps):
+            for position, groups in enumerate(layout.groups):
+                for g in groups:
+                    self._group_forward(g, position, xb, bufs)
+            for position in reversed(range(layout.depth)):
+                for g in layout.groups[position]:
+                    dz = self._weight_grad(g, position, bufs, bufs.logits)
+                    if position > 0:
+                        self._input_grad(g, position, bufs, dz)
 
     @staticmethod
     def _loss(

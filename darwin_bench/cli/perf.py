@@ -347,6 +347,12 @@ def _population_show(r: Report) -> None:
         f"  speed-up {r['speedup']:.1f}x (CPU time {r['cpu_speedup']:.1f}x), accuracy gap "
         f"{r['val_accuracy_gap_points']:+.2f} points; load {r['conditions_before']['load_average']}"
     )
+    b = r["bounds"]
+    console.print(
+        f"  CPU speed-up bounds: per-model products alone {b['per_model_gemms']:.1f}x, "
+        f"batched products alone {b['batched_gemms']:.1f}x, "
+        f"arithmetic at peak {b['arithmetic_at_peak']:.1f}x"
+    )
 
 
 # ---------------------------------------------------------------------- latency-targets

@@ -4,9 +4,12 @@ Both sides train the same networks (sampled from the env's space with ``seed``) 
 per-network seeds at the env's fidelity, on one torch thread, in this process: the per-model
 side calls :meth:`Task.fit` for each network (what the env does with ``batched=False``), the
 batched side one :meth:`Task.fit_batch` for all of them. The figures: both times, the speed-up,
-the mean validation (and test) accuracy of each side, and the time of the per-model loop's
-matrix products alone (``gemm_only``): ``speedup_bound`` = per-model CPU time / that time is the
-speed-up a trainer with no cost but those products would reach.
+the mean validation (and test) accuracy of each side, and what bounds the speed-up (``bounds``):
+the CPU time of the per-model loop's matrix products alone (``gemm_only``; ``speedup_bound`` =
+per-model CPU time / that time is the speed-up of a trainer with no cost but those products),
+of the batched program's own products alone (``batched_gemm_only``: its layout and kernels,
+which its results' bits depend on, so the floor of any bit-identical rewrite), and of the
+arithmetic at this machine's large-GEMM rate (``arithmetic``).
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ def population_benchmark(
     steps = fidelity["epochs"] * -(-int(task.x_train.shape[0]) // task.train_config.batch_size)
     with timed() as gemm_time:
         gemm_products(architectures, task.train_config.batch_size, steps, task.threads)
+    bounds = speedup_bounds(task, architectures, seeds, steps, per_model_time, gemm_time)
     failed = [i for i, r in enumerate(batched) if isinstance(r, Exception)]
     ok = [r for r in batched if not isinstance(r, Exception)]
     per_model_accuracy, batched_accuracy = _accuracy(per_model), _accuracy(ok)
@@ -92,6 +96,10 @@ def population_benchmark(
         "speedup": round(speedup, 2),
         "gemm_only": gemm_time.to_dict(),
         "speedup_bound": round(per_model_time.cpu / gemm_time.cpu, 2),
+        "bounds": bounds,
+        "batched_gemm_share": round(
+            bounds["batched_gemm_only"]["cpu_seconds"] / batched_time.cpu, 3
+        ),
         "cpu_speedup": round(per_model_time.cpu / batched_time.cpu, 2),
         "val_accuracy_gap_points": round(gap, 3),
         "target": {"speedup": 10.0, "max_gap_points": 0.5},
@@ -145,6 +153,58 @@ def gemm_products(
                     torch.mm(g.t(), x)
                     if k:
                         torch.mm(g, w)
+
+
+def speedup_bounds(
+    task: ClassificationTask,
+    architectures: list[Architecture],
+    seeds: list[int],
+    steps: int,
+    per_model: Timing,
+    gemm_only: Timing,
+) -> dict[str, Any]:
+    """The CPU-time speed-ups over the per-model loop that three floors allow (see the module
+    docstring): its own products, the batched program's products, the arithmetic at peak."""
+    from darwin_bench.batched import DenseTrainer, dense_layout, dense_net
+    from darwin_bench.batched.layout import ALIGN_ROWS, round_up
+    from darwin_bench.seeding import torch_determinism
+
+    nets = [dense_net(a, s, task.threads) for a, s in zip(architectures, seeds)]
+    trainer = DenseTrainer(nets, seeds, task.train_config, threads=task.threads)
+    with torch_determinism(0, task.threads):
+        with timed() as batched_gemm:
+            trainer.products(steps)
+        peak = peak_gemm_gflops()
+    rows = round_up(task.train_config.batch_size, ALIGN_ROWS)  # the batched program's rows
+    flops = 0
+    for architecture in architectures:
+        layout = dense_layout(architecture)
+        assert layout is not None
+        pairs = itertools.pairwise(layout[0])  # forward + weight gradient (+ input gradient)
+        flops += sum(2 * rows * i * o * (2 if k == 0 else 3) for k, (i, o) in enumerate(pairs))
+    gflop = flops * steps / 1e9
+    return {
+        "per_model_gemms": round(per_model.cpu / gemm_only.cpu, 2),
+        "batched_gemm_only": batched_gemm.to_dict(),
+        "batched_gemms": round(per_model.cpu / batched_gemm.cpu, 2),
+        "batched_gemm_gflops": round(gflop / batched_gemm.cpu, 1),
+        "arithmetic": {"gflop": round(gflop, 1), "peak_gemm_gflops": round(peak, 1)},
+        "arithmetic_at_peak": round(per_model.cpu / (gflop / peak), 2),
+    }
+
+
+def peak_gemm_gflops(size: int = 1024, repeats: int = 8) -> float:
+    """This machine's single-precision GEMM rate (GFLOP per CPU second) on ``size``-square
+    matrices in the current thread settings: best of three rounds of ``repeats`` products."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.mm(a, b)
+    best = 0.0
+    for _ in range(3):
+        with timed() as t:
+            for _ in range(repeats):
+                torch.mm(a, b)
+        best = max(best, 2 * size**3 * repeats / 1e9 / max(t.cpu, 1e-9))
+    return best
 
 
 def _accuracy(results: list[Any]) -> dict[str, float]:

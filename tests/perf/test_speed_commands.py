@@ -20,6 +20,11 @@ def test_perf_population(capsys) -> None:
     assert report["networks"] == 3 and report["fidelity"] == {"epochs": 1}
     assert report["per_model"]["wall_seconds"] > 0 and report["batched"]["failed"] == []
     assert report["speedup"] > 0 and report["speedup_bound"] > 0
+    bounds = report["bounds"]
+    assert bounds["per_model_gemms"] == report["speedup_bound"]
+    assert bounds["batched_gemm_only"]["cpu_seconds"] > 0 and bounds["batched_gemms"] > 0
+    assert bounds["arithmetic"]["gflop"] > 0 and bounds["arithmetic"]["peak_gemm_gflops"] > 0
+    assert report["batched_gemm_share"] > 0
     assert 0 <= report["batched"]["mean_val_accuracy"] <= 1
 
 
