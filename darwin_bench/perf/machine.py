@@ -14,16 +14,31 @@ import torch
 
 
 def conditions() -> dict[str, Any]:
-    """Load average (1, 5, 15 min), CPU count, Python, torch and the torch thread count."""
+    """Load average (1, 5, 15 min), CPU count and model, Python, torch and the torch thread
+    count."""
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     return {
         "load_average": [round(v, 2) for v in load],
         "cpus": os.cpu_count(),
+        "cpu_model": cpu_model(),
         "machine": platform.machine(),
         "python": platform.python_version(),
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
     }
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux, else ``platform.processor()``): the
+    same VM name can sit on different hosts, and figures move with the CPU."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
 
 
 @dataclass

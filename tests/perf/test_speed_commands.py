@@ -25,6 +25,7 @@ def test_perf_population(capsys) -> None:
     assert bounds["batched_gemm_only"]["cpu_seconds"] > 0 and bounds["batched_gemms"] > 0
     assert bounds["arithmetic"]["gflop"] > 0 and bounds["arithmetic"]["peak_gemm_gflops"] > 0
     assert report["batched_gemm_share"] > 0
+    assert report["conditions_before"]["cpu_model"]  # figures move with the CPU
     assert 0 <= report["batched"]["mean_val_accuracy"] <= 1
 
 
