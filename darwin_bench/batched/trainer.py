@@ -18,7 +18,8 @@ program (other kernels, another dropout stream): its results agree in distributi
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import torch
 
@@ -34,6 +35,25 @@ EVAL_CHUNK = 512
 
 def _take(buffer: torch.Tensor, rows: slice | torch.Tensor) -> torch.Tensor:
     return buffer[rows] if isinstance(rows, slice) else buffer.index_select(0, rows)
+
+
+@contextmanager
+def _output_threads(g: Group) -> Iterator[None]:
+    """Run an output group's products on one thread.
+
+    Their results are ``(classes, batch)`` blocks of few rows, which MKL splits differently on
+    more threads (other bits); every other kernel here gives the same bits on 1 or 2 threads.
+    So a network's bits do not depend on the trainer's thread count either.
+    """
+    threads = torch.get_num_threads()
+    if not g.output or threads == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 class _Buffers:
@@ -121,7 +141,8 @@ class DenseTrainer:
         """The group's pre-activations (its inputs gathered, kept for the backward pass)."""
         x = xb[g.src] if position == 0 else _take(bufs.out[(position - 1, g.fin)], g.src)
         bufs.inputs[id(g)] = x
-        self._linear(g, x, bufs.logits if g.output else bufs.z[(position, g.fout)])
+        with _output_threads(g):
+            self._linear(g, x, bufs.logits if g.output else bufs.z[(position, g.fout)])
 
     @staticmethod
     def _linear(g: Group, x: torch.Tensor, out: torch.Tensor) -> None:
@@ -167,7 +188,8 @@ class DenseTrainer:
         """Write the group's weight gradient; return its output gradient ``(G, batch, out)``."""
         x = bufs.inputs[id(g)]
         if g.output:  # (G, classes, batch)
-            torch.bmm(dlogits[g.dst], x, out=g.grad_weight)
+            with _output_threads(g):
+                torch.bmm(dlogits[g.dst], x, out=g.grad_weight)
             return dlogits[g.dst].transpose(1, 2)
         dz = _take(bufs.dz[(position, g.fout)], g.dst)
         torch.bmm(dz.transpose(1, 2), x, out=g.grad_weight)
@@ -177,10 +199,11 @@ class DenseTrainer:
     def _input_grad(g: Group, position: int, bufs: _Buffers, dz: torch.Tensor) -> None:
         """Write the gradient of the group's inputs into the previous position's buffer."""
         prev = bufs.dd[(position - 1, g.fin)]
-        if isinstance(g.src, slice):
-            torch.bmm(dz, g.weight, out=prev[g.src])
-        else:
-            prev.index_copy_(0, g.src, torch.bmm(dz, g.weight))
+        with _output_threads(g):
+            if isinstance(g.src, slice):
+                torch.bmm(dz, g.weight, out=prev[g.src])
+            else:
+                prev.index_copy_(0, g.src, torch.bmm(dz, g.weight))
 
     @torch.no_grad()
     def products(self, steps: int) -> None:

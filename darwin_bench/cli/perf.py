@@ -323,6 +323,9 @@ def _population_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n", type=int, default=64, help="networks (default 64)")
     parser.add_argument("--seed", type=int, default=0, help="sampling and training seed")
     parser.add_argument("--epochs", type=int, default=None, help="epochs (default: the env's)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads of both sides (default: 1)"
+    )
 
 
 def _population_run(args: argparse.Namespace) -> Report:
@@ -330,7 +333,9 @@ def _population_run(args: argparse.Namespace) -> Report:
     from envs.problems import problem
 
     _, task, space = problem(args.env)
-    report = population_benchmark(task, space, n=args.n, seed=args.seed, epochs=args.epochs)
+    report = population_benchmark(
+        task, space, n=args.n, seed=args.seed, epochs=args.epochs, threads=args.threads
+    )
     return {"env": args.env, **report}
 
 

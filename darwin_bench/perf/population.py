@@ -14,6 +14,7 @@ arithmetic at this machine's large-GEMM rate (``arithmetic``).
 
 from __future__ import annotations
 
+import copy
 import itertools
 from typing import Any
 
@@ -51,13 +52,21 @@ def population_benchmark(
     n: int = 64,
     seed: int = 0,
     epochs: int | None = None,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Train ``n`` networks of ``space`` on ``task`` per model and batched; return the figures.
 
+    ``threads``: torch threads of both sides (default: the task's, 1). The batched side's bits
+    do not depend on it; the per-model side's may.
+
     Raises:
-        ValueError: for ``n < 1``, or networks the task cannot batch.
+        ValueError: for ``n < 1`` or ``threads < 1``, or networks the task cannot batch.
     """
     check_positive_int("n", n)
+    if threads is not None:
+        check_positive_int("threads", threads)
+        task = copy.copy(task)
+        task.threads = threads
     if not isinstance(task, ClassificationTask):
         raise ValueError(f"task {task.name!r} is not a classification task (no batched trainer)")
     fidelity = task.check_fidelity({} if epochs is None else {"epochs": epochs})

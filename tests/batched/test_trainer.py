@@ -127,6 +127,16 @@ def test_a_network_gets_the_same_bits_alone_and_in_any_batch(data) -> None:
         assert run.evaluations == together[i].evaluations
 
 
+def test_a_network_gets_the_same_bits_on_one_and_two_threads(data) -> None:
+    x, y, xv, yv = data
+    nets, seeds = population(6)
+    kwargs = {"epochs": 1, "config": TrainConfig(batch_size=32), "evals": {"val": (xv, yv)}}
+    one = train_dense(nets, seeds, (x, y), threads=1, **kwargs)
+    two = train_dense(nets, seeds, (x, y), threads=2, **kwargs)
+    for a, b in zip(one, two):
+        assert equal_weights(a.weights, b.weights) and a.evaluations == b.evaluations
+
+
 def test_a_diverging_network_fails_alone_and_leaves_the_others_untouched(data) -> None:
     x, y, _, _ = data
     nets, seeds = population(3)

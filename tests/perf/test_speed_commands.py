@@ -29,6 +29,11 @@ def test_perf_population(capsys) -> None:
     assert 0 <= report["batched"]["mean_val_accuracy"] <= 1
 
 
+def test_perf_population_refuses_bad_threads(capsys) -> None:
+    assert main(["perf", "population", "--n", "2", "--threads", "0"]) == 2
+    assert "threads" in capsys.readouterr().err
+
+
 def test_perf_population_refuses_networks_without_a_batched_trainer(capsys) -> None:
     assert main(["perf", "population", "--env", "darwin_bench/Digits-CNN-v0", "--n", "2"]) == 2
     assert "no batched trainer" in capsys.readouterr().err
