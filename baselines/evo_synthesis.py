@@ -149,8 +149,10 @@ class EvoSynthesis(Agent[EvoSynthesisConfig]):
             return float(cfg.factor)
         left = max(1, cfg.target_generation - generation + 1)
         return synaptic.factor_for_target(
-            lambda f: synaptic.expected_synapses(synapse_p, cluster_p, masks, f, cfg.level, units),
-            float(synaptic.count_weights(masks, units)),
+            lambda f: synaptic.expected_live_synapses(
+                synapse_p, cluster_p, masks, f, cfg.level, units
+            ),
+            float(synaptic.live_synapses(masks, units)),
             cfg.aim * target,
             left,
         )

@@ -147,6 +147,60 @@ def expected_synapses(
     return total
 
 
+def _any_kept(p: np.ndarray, axis: int) -> np.ndarray:
+    """Probability that at least one entry along ``axis`` is kept (independent entries)."""
+    return 1.0 - np.prod(1.0 - np.clip(p, 0.0, 1.0), axis=axis)
+
+
+def expected_live_synapses(
+    synapse_p: Sequence[np.ndarray],
+    cluster_p: Sequence[np.ndarray] | None,
+    masks: Sequence[np.ndarray],
+    factor: float,
+    level: str = "synapse",
+    entry_weights: Sequence[int] | None = None,
+) -> float:
+    """Expected number of *live* weights of an offspring (:func:`live_synapses`'s count).
+
+    A kept synapse is live when its source neuron (if hidden) keeps an incoming synapse and its
+    destination neuron (if hidden) keeps an outgoing one. Given that both neurons survive as
+    clusters, these events involve disjoint synapses, so for synapse ``(l, j)`` of layer ``i``:
+    ``E = q[l, j] * P(j has an input) * P(l has an output)``, with ``q`` the synapse's keep
+    probability (:func:`expected_synapses`'s term). Second-order deaths (a neuron whose only
+    inputs come from neurons that died) are ignored, so this slightly over-counts when many
+    neurons die. At the ``synapse`` level, where unstructured removal leaves dead neurons, this
+    is what a path in live synapses must aim with; without dead neurons it equals
+    :func:`expected_synapses`.
+    """
+    syn, clusters = _keep_probabilities(synapse_p, cluster_p, masks, factor, level)
+    units = _entry_weights(masks, entry_weights)
+    # Per layer, the keep probability of each synapse given that its own neurons survive as
+    # clusters (the cluster draws of the neurons at both ends are factored out).
+    inner = []
+    for i, (p, m) in enumerate(zip(syn, masks)):
+        q = p * np.asarray(m, dtype=bool)
+        if clusters is not None and i > 0:
+            q = q * clusters[i - 1][None, :]  # the source's cluster, seen from the destination
+        inner.append(q)
+    total = 0.0
+    for i, (p, m, unit) in enumerate(zip(syn, masks, units)):
+        q = p * np.asarray(m, dtype=bool)
+        if clusters is not None:
+            if i < len(clusters):
+                q = q * clusters[i][:, None]
+            if i > 0:
+                q = q * clusters[i - 1][None, :]
+        if i > 0:  # the source is a hidden neuron: it needs a kept input
+            q = q * _any_kept(inner[i - 1], axis=1)[None, :]
+        if i < len(masks) - 1:  # the destination is hidden: it needs a kept output
+            out = syn[i + 1] * np.asarray(masks[i + 1], dtype=bool)
+            if clusters is not None and i + 1 < len(clusters):
+                out = out * clusters[i + 1][:, None]
+            q = q * _any_kept(out, axis=0)[:, None]
+        total += unit * float(q.sum())
+    return total
+
+
 def path_goal(current: float, target: float, generations_left: int) -> float:
     """The next step of the geometric path from ``current`` to ``target`` synapses.
 

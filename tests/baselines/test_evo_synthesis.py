@@ -187,6 +187,45 @@ def test_live_synapses_drops_dead_neurons() -> None:
     assert synaptic.live_synapses(masks) == 4
 
 
+def test_expected_live_synapses_hand_computed() -> None:
+    # input -> 1 hidden neuron -> output: both synapses are live only when both are kept.
+    masks = [np.ones((1, 1), dtype=bool), np.ones((1, 1), dtype=bool)]
+    sp = [np.array([[0.5]]), np.array([[0.8]])]
+    assert synaptic.expected_synapses(sp, None, masks, 1.0) == pytest.approx(1.3)
+    assert synaptic.expected_live_synapses(sp, None, masks, 1.0) == pytest.approx(2 * 0.4)
+    # Counted in weights: each entry of the first layer stands for 9.
+    assert synaptic.expected_live_synapses(sp, None, masks, 1.0, entry_weights=[9, 1]) == (
+        pytest.approx(10 * 0.4)
+    )
+
+
+@pytest.mark.parametrize("level", synaptic.LEVELS)
+def test_expected_live_synapses_match_synthesized_offspring(level: str) -> None:
+    """The F(E) path aims with this: it must predict live_synapses of real draws, also where
+    unstructured removal kills neurons (where expected_synapses over-counts), at the sizes of
+    one path step (keeping at least a tenth; the Digits path keeps ~38% per generation)."""
+    rng = np.random.default_rng(5)
+    weights, masks = _parent(rng)
+    sp = synaptic.synapse_probabilities(weights, masks)
+    cp = synaptic.cluster_probabilities(weights, masks)
+    total = synaptic.count_weights(masks)
+    checked = 0
+    for factor in (0.8, 0.5, 0.3):
+        predicted = synaptic.expected_live_synapses(sp, cp, masks, factor, level)
+        assert predicted <= synaptic.expected_synapses(sp, cp, masks, factor, level) + 1e-9
+        if predicted < total / 10:
+            continue
+        drawn = [
+            synaptic.live_synapses(
+                synaptic.synthesize(masks, sp, factor, rng, level=level, cluster_p=cp)
+            )
+            for _ in range(300)
+        ]
+        assert predicted == pytest.approx(np.mean(drawn), rel=0.06)
+        checked += 1
+    assert checked >= 1
+
+
 def test_synthesize_within_keeps_the_largest_draw_under_the_cap() -> None:
     rng = np.random.default_rng(4)
     weights, masks = _parent(rng)
@@ -226,6 +265,21 @@ def test_path_selection_meets_the_target_at_the_target_generation() -> None:
     assert len(counts) == 3 and counts[0] == 84_480
     assert 1760 / 2 < agent.generations[-1].info["costs"]["synapses"] <= 1760
     assert counts[1] <= 84_480 * (1760 / 84_480) ** 0.5  # generation 1 is on the path
+
+
+def test_synapse_level_path_lands_at_the_target_in_live_synapses() -> None:
+    """At the synapse level dead neurons make live synapses fewer than mask entries; the path
+    aims in live synapses, so the last generation lands near the target, not far under it."""
+    from baselines.base import EnvFactory
+    from baselines.evo_synthesis import EvoSynthesis, EvoSynthesisConfig
+
+    config = EvoSynthesisConfig(
+        offspring=2, level="synapse", selection="path", draws=20, target_generation=2
+    )
+    agent = EvoSynthesis(config)
+    agent.run(EnvFactory(ENV, {"budget": 4, **FAST}, []), seed=3)
+    live = agent.generations[-1].info["costs"]["synapses"]
+    assert 0.8 * 0.95 * 1760 <= live <= 1760
 
 
 def test_bad_selection_or_draws_names_the_field() -> None:
