@@ -97,3 +97,41 @@ def plot(path: Path, rows: dict[str, Any]) -> Path:
         ax.legend(fontsize=7)
     fig.tight_layout()
     return save_figure(fig, path, dpi=120)
+
+
+def merge(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One ``reproduce darwin`` result from several runs of the same protocol on other seeds
+    (e.g. one command per held-out seed, so that a long reproduction survives being stopped).
+
+    Per row and level, the seeds are pooled and :func:`summarize`-d again; ``facts`` keeps the
+    first run's, with the pooled ``held_out_seeds``; ``load_average`` lists every run's.
+
+    Raises:
+        ValueError: when the runs' protocols (row settings) differ or a seed repeats.
+    """
+    rows: dict[str, Any] = {}
+    for result in results:
+        for name, row in result["rows"].items():
+            merged = rows.setdefault(name, {**row, "levels": {}})
+            if row["protocol"] != merged["protocol"]:
+                raise ValueError(f"rows.{name}.protocol differs between the runs; cannot merge")
+            for level, data in row["levels"].items():
+                into = merged["levels"].setdefault(level, {"seeds": [], "wall_seconds": 0.0})
+                into["seeds"] += data["seeds"]
+                into["wall_seconds"] = round(into["wall_seconds"] + data["wall_seconds"], 1)
+    for name, row in rows.items():
+        for level, data in row["levels"].items():
+            seeds = [s["seed"] for s in data["seeds"]]
+            if len(set(seeds)) != len(seeds):
+                raise ValueError(f"rows.{name}.levels.{level}: a seed repeats in {seeds}")
+            data["seeds"].sort(key=lambda s: s["seed"])
+            data["summary"] = summarize(data["seeds"])
+        pooled = sorted({s["seed"] for d in row["levels"].values() for s in d["seeds"]})
+        row["facts"] = {**row["facts"], "held_out_seeds": pooled}
+    return {
+        "rows": rows,
+        "held_out_seeds": sorted({s for r in rows.values() for s in r["facts"]["held_out_seeds"]}),
+        "tuning_seeds": results[0]["tuning_seeds"],
+        "load_average": [r["load_average"] for r in results],
+        "merged_runs": len(results),
+    }

@@ -9,7 +9,7 @@ import pytest
 
 from baselines import darwin_pruning as dp
 from baselines import reproduce_darwin as rd
-from baselines.darwin_report import summarize
+from baselines.darwin_report import merge, summarize
 from baselines.darwin_tuning import GRIDS, choose, variants
 
 
@@ -130,6 +130,31 @@ def test_summary_gives_intervals_and_paired_differences() -> None:
     assert evo["synapse_reduction"]["mean"] == pytest.approx(50.0)
     paired = summary["baselines"]["random"]["loss_minus_evo"]
     assert paired["mean"] == pytest.approx(1.0) and paired["n"] == 3
+
+
+def _run(seeds: dict[int, tuple[float, float]], protocol: dict | None = None) -> dict:
+    per_seed = [{**_seed(*losses), "seed": s} for s, losses in seeds.items()]
+    level = {"seeds": per_seed, "summary": summarize(per_seed), "wall_seconds": 1.0}
+    row = {
+        "protocol": protocol or {"epochs": 120},
+        "facts": {"held_out_seeds": list(seeds)},
+        "levels": {"cluster": level},
+    }
+    return {"rows": {"digits": row}, "tuning_seeds": [100, 101], "load_average": {}}
+
+
+def test_merged_runs_equal_one_run_over_all_seeds() -> None:
+    whole = _run({10: (0.5, 1.5), 11: (1.5, 2.0), 12: (1.0, 2.5)})
+    parts = [_run({12: (1.0, 2.5)}), _run({10: (0.5, 1.5), 11: (1.5, 2.0)})]
+    merged = merge(parts)
+    level = merged["rows"]["digits"]["levels"]["cluster"]
+    assert level["summary"] == whole["rows"]["digits"]["levels"]["cluster"]["summary"]
+    assert [s["seed"] for s in level["seeds"]] == [10, 11, 12] and level["wall_seconds"] == 2.0
+    assert merged["held_out_seeds"] == [10, 11, 12]
+    with pytest.raises(ValueError, match="repeats"):
+        merge([_run({10: (0.5, 1.5)}), _run({10: (0.5, 1.5)})])
+    with pytest.raises(ValueError, match="protocol"):
+        merge([_run({10: (0.5, 1.5)}), _run({11: (0.5, 1.5)}, {"epochs": 60})])
 
 
 def test_tuning_sweeps_one_setting_at_a_time_and_chooses_on_validation() -> None:
