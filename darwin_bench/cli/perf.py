@@ -120,13 +120,13 @@ def _timing(args: argparse.Namespace, **base: Any) -> Any:
     return LatencyConfig(**{**base, **{k: v for k, v in given.items() if v is not None}})
 
 
-def _batches(text: str) -> list[int]:
+def _batches(text: str, option: str = "--batches") -> list[int]:
     try:
         batches = [int(b) for b in text.split(",")]
     except ValueError:
         batches = []
     if not batches or min(batches) < 1:
-        raise ValueError(f"--batches must be positive integers separated by commas; got {text!r}")
+        raise ValueError(f"{option} must be positive integers separated by commas; got {text!r}")
     return batches
 
 
@@ -448,6 +448,12 @@ def _control_arguments(parser: argparse.ArgumentParser) -> None:
         "--timesteps", type=int, default=None, help="task side's timesteps (default: its own)"
     )
     parser.add_argument("--seeds", default="0", help="comma-separated training seeds")
+    parser.add_argument(
+        "--budgets",
+        default=None,
+        help="comma-separated step budgets: compare each side at the smallest budget where its "
+        "mean held-out return reaches 475 (instead of at equal steps)",
+    )
 
 
 def _control_run(args: argparse.Namespace) -> Report:
@@ -464,15 +470,24 @@ def _control_run(args: argparse.Namespace) -> Report:
 
         architecture = space.decode(parse_genome(args.genome))
     seeds = tuple(int(s) for s in str(args.seeds).split(","))
+    if args.budgets is not None:
+        from darwin_bench.perf.control import equal_return_benchmark
+
+        budgets = tuple(_batches(str(args.budgets), "--budgets"))
+        report = equal_return_benchmark(task, architecture, budgets=budgets, seeds=seeds)
+        return {"env": args.env, "mode": "equal_return", **report}
     report = control_benchmark(
         task, architecture, sb3_timesteps=args.sb3_timesteps, timesteps=args.timesteps, seeds=seeds
     )
-    return {"env": args.env, **report}
+    return {"env": args.env, "mode": "equal_steps", **report}
 
 
 def _control_show(r: Report) -> None:
     console = Console()
     console.print(f"{r['env']}, seeds {r['seeds']}, {r['test_episodes']} held-out test episodes:")
+    if r["mode"] == "equal_return":
+        _control_equal_return_show(console, r)
+        return
     for side in ("sb3_default", "task"):
         s = r[side]
         console.print(
@@ -482,6 +497,22 @@ def _control_show(r: Report) -> None:
     console.print(
         f"  speed-up {r['speedup']:.1f}x (CPU time {r['cpu_speedup']:.1f}x); "
         f"load {r['conditions_before']['load_average']}"
+    )
+
+
+def _control_equal_return_show(console: Console, r: Report) -> None:
+    for side, label in (("sb3_default", "stable-baselines3 PPO defaults"), ("task", "task")):
+        for row in r[side]["tried"]:
+            console.print(
+                f"  {label:32s} {row['timesteps']:>7d} steps: {row['wall_seconds']:7.1f} s, "
+                f"mean test return {row['mean_test_return']:.1f}"
+            )
+    if r["speedup"] is None:
+        console.print(f"  a side never reached {r['min_return']} on the budgets {r['budgets']}")
+        return
+    console.print(
+        f"  at the smallest budgets reaching {r['min_return']}: speed-up {r['speedup']:.1f}x "
+        f"(CPU time {r['cpu_speedup']:.1f}x); load {r['conditions_before']['load_average']}"
     )
 
 

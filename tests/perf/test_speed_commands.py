@@ -41,6 +41,7 @@ def test_perf_population_refuses_networks_without_a_batched_trainer(capsys) -> N
 
 def test_perf_control(capsys) -> None:
     report = run_json(capsys, "control", "--timesteps", "256")
+    assert report["mode"] == "equal_steps"
     assert report["seeds"] == [0] and report["test_episodes"] == 20
     assert report["sb3_default"]["timesteps"] == report["task"]["timesteps"] == 256  # equal steps
     assert report["sb3_default"]["ppo"]["n_steps"] == 2048  # SB3's defaults
@@ -54,3 +55,18 @@ def test_perf_overhead(capsys) -> None:
     assert report["steps"] == 2
     assert 0 < report["mean_training_and_costing_seconds"] < report["mean_step_seconds"]
     assert 0 < report["runlog_fraction"] < report["overhead_fraction"] < 1
+
+
+def test_perf_control_at_equal_return(capsys) -> None:
+    report = run_json(capsys, "control", "--budgets", "256,512")
+    assert report["mode"] == "equal_return" and report["budgets"] == [256, 512]
+    assert report["min_return"] == 475.0
+    for side in ("sb3_default", "task"):
+        # 512 steps balance no pole: both budgets tried, none reached, no speed-up claimed
+        assert [row["timesteps"] for row in report[side]["tried"]] == [256, 512]
+        assert report[side]["reached"] is None
+    assert report["sb3_default"]["tried"][0]["trained_steps"] == 2048  # whole SB3 rollouts
+    assert report["task"]["tried"][0]["trained_steps"] == 256
+    assert report["speedup"] is None and report["meets_target"] is False
+    assert main(["perf", "control", "--budgets", "0,x"]) == 2
+    assert "--budgets must be positive integers" in capsys.readouterr().err
