@@ -22,11 +22,11 @@ from baselines.reproduce_darwin import DarwinConfig, DarwinRow, run_evolution
 #: Per row, the values tried for each setting (one setting varied at a time).
 GRIDS: dict[str, dict[str, list[Any]]] = {
     "digits": {
-        "epochs": [60, 120, 240],
+        "epochs": [30, 60, 120, 240],
         "lr": [1e-3, 3e-3],
         "selection": ["path", "reward"],
         "draws": [1, 30],
-        "offspring": [2, 4, 8],
+        "offspring": [2, 4, 8, 16],
         "level": ["cluster", "synapse"],
     },
     "mnist5k": {
