@@ -6,7 +6,8 @@
 - ``table info --env ID`` (or ``--table FILE``): what a table holds and whether it still
   matches the running code.
 - ``table recost --env ID``: recompute the modeled device costs from the current device
-  profiles (no training) and rewrite the table (or ``--out FILE``).
+  profiles (no training) and rewrite the table (or ``--out FILE``); ``--remeasure-latency``
+  also times every network again after a change of the latency protocol.
 
 Each prints a JSON report with ``--json``; progress goes to stderr.
 """
@@ -57,6 +58,12 @@ def add_parser(subparsers: Any) -> None:
     recost.add_argument("--env", required=True, help="a tabular env id (or any env + --table)")
     recost.add_argument("--table", default=None, help="a table file (default: the env's)")
     recost.add_argument("--out", default=None, help="where to write (default: the table file)")
+    recost.add_argument(
+        "--remeasure-latency",
+        action="store_true",
+        help="time every network again with the running latency protocol (after a protocol "
+        "change; minutes, no training)",
+    )
     recost.set_defaults(handler=main_recost)
 
     for command in (build, verify, info, recost):
@@ -156,7 +163,9 @@ def main_recost(args: argparse.Namespace) -> int:
     from envs.tabular import table_for
 
     table, plan = table_for(args.env, args.table)
-    recosted, report = recost_table(table, plan.task, plan.space, plan.cost_config)
+    recosted, report = recost_table(
+        table, plan.task, plan.space, plan.cost_config, remeasure=args.remeasure_latency
+    )
     out = Path(args.out) if args.out else table.path
     assert out is not None  # a loaded table has its path
     if recosted is not table or args.out:
@@ -170,6 +179,11 @@ def main_recost(args: argparse.Namespace) -> int:
             f"table: {out}: content hash {report['from_content_hash'][:16]} -> "
             f"{report['content_hash'][:16]}",
             f"re-costed devices: {', '.join(report['changed_devices']) or 'none (unchanged)'}",
+            *(
+                [f"re-timed with the running protocol: {', '.join(report['remeasured']['costs'])}"]
+                if "remeasured" in report
+                else []
+            ),
             f"largest relative change: {changes or 'none'}",
         ],
     )

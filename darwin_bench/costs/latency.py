@@ -5,9 +5,9 @@ times as fit in about ``block_ms`` (at least once); its wall time divided by its
 sample. Every candidate (a network in one engine) is warmed up, then timed in ``repeats``
 rounds; each round times one block of every candidate in a freshly shuffled (seeded) order, so
 candidates measured together see the same machine. The reported latency is the ``quantile``
-(default 0.2) of a candidate's samples: other processes only ever slow a block down, so a low
-quantile of many short blocks tracks the network's own speed where a mean or a single long
-run tracks the machine's load. Torch threads are pinned to ``threads`` while timing, and ONNX
+(default 0.0: the fastest block) of a candidate's samples: other processes only ever slow a
+block down, so the fastest of many short blocks tracks the network's own speed where a mean or
+a single long run tracks the machine's load (docs/costs.md has the tuning runs that chose it). Torch threads are pinned to ``threads`` while timing, and ONNX
 Runtime sessions are created with that many intra-op threads. docs/performance.md reports how
 well two measurements of the same network agree.
 """
@@ -52,7 +52,7 @@ class LatencyConfig:
     block_ms: float = 0.5
     number: int | None = None
     warmup: int = 5
-    quantile: float = 0.2
+    quantile: float = 0.0
     max_seconds: float = 1.0
     min_repeats: int = 5
     threads: int = 1

@@ -12,7 +12,9 @@ size 1 as::
 (``ops`` = tensor operators dispatched, including those between modules; ``bytes`` =
 activations in and out plus parameters, fp32). The non-negative coefficients are
 fitted by non-negative least squares on *relative* error over a calibration set of measured
-networks (nn-Meter-style kernel-level modeling, simplified to one linear model per kind).
+networks (nn-Meter-style kernel-level modeling, simplified to one linear model per kind, with
+extra features per kernel type: element-wise kernels by variant, convolutions by layout and
+kernel size).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ FEATURES: tuple[str, ...] = (
     "intercept",
     *(f"{kind}.{quantity}" for kind in KINDS for quantity in QUANTITIES),
 )
+#: Kinds whose kernels touch every element once; each variant gets its own per-MB feature.
+ELEMENTWISE: tuple[str, ...] = ("activation", "pool", "norm")
 #: Units the coefficients are reported in (per feature quantity).
 UNITS = {
     "intercept": "us",
@@ -47,10 +51,14 @@ def feature_values(workload: Workload) -> dict[str, float]:
     """The predictor's features of a traced workload, by name (absent features are 0).
 
     Per layer kind: calls, dispatched operators, MFLOP and MB moved; per layer *variant* (e.g.
-    ``conv.k5``, ``activation.GELU``; kernels of one kind differ in speed on CPUs) its calls;
-    per convolution *layout* (``conv.nchwc``, ``conv.nchw``, ``conv.transposed``) its calls
-    and MFLOP with channels padded as the engine runs them
-    (:func:`darwin_bench.costs.trace.blocked_conv_flops`).
+    ``conv.k5x5``, ``activation.GELU``; kernels of one kind differ in speed on CPUs) its calls;
+    per element-wise kernel (:data:`ELEMENTWISE` kinds: ``activation.ELU``,
+    ``pool.MaxPool2d``, ...) the MB it reads and writes, since an ELU costs an exponential per
+    element where a ReLU is fused into the layer before it; per convolution *layout*
+    (``conv.nchwc``, ``conv.nchw``, ``conv.transposed``) its calls and MFLOP with channels
+    padded as the engine runs them (:func:`darwin_bench.costs.trace.blocked_conv_flops`), and
+    those MFLOP again per layout and kernel size (``conv.nchwc.k3x3``: one kernel type each, as
+    nn-Meter models kernels).
     """
     values: dict[str, float] = {"intercept": 1.0}
     for layer in workload.layers:
@@ -64,10 +72,15 @@ def feature_values(workload: Workload) -> dict[str, float]:
         if layer.variant:
             key = f"{layer.variant}.calls"
             values[key] = values.get(key, 0.0) + layer.calls
+        if layer.variant and layer.kind in ELEMENTWISE:
+            key = f"{layer.variant}.bytes"
+            values[key] = values.get(key, 0.0) + layer.activation_bytes * 1e-6
         if layer.layout:
+            size = layer.variant.split(".", 1)[1]  # k3x3, k3x3.g4
             for key, value in (
                 (f"{layer.kind}.{layer.layout}.calls", layer.calls),
                 (f"{layer.kind}.{layer.layout}.blocked_flops", layer.blocked_flops * 1e-6),
+                (f"{layer.kind}.{layer.layout}.{size}.blocked_flops", layer.blocked_flops * 1e-6),
             ):
                 values[key] = values.get(key, 0.0) + value
     return values

@@ -99,7 +99,7 @@ def test_diverging_training_is_a_failed_evaluation(space) -> None:
 
 def test_latency_is_measured_with_iqr(space) -> None:
     out = Evaluator(CountingTask()).evaluate(requests(space, 1))[0]
-    # latency_ms is the protocol's low quantile (0.2) of the samples: at most the upper quartile
+    # latency_ms is the protocol's low quantile (the fastest block): at most the upper quartile
     assert 0 < out.costs["latency_ms"] <= out.costs["latency_ms_q3"]
     assert out.costs["latency_ms_q1"] <= out.costs["latency_ms_q3"]
 

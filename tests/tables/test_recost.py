@@ -52,8 +52,31 @@ def test_other_cost_settings_need_a_rebuild(tiny_tables: dict) -> None:
     table = Table.load(tiny_tables["mlp"])
     plan = build_plan(LIVE["mlp"], TINY_MLP)
     other = replace(plan.cost_config, latency_config=LatencyConfig(repeats=7))
-    with pytest.raises(ValueError, match="latency_config.*table build"):
+    with pytest.raises(ValueError, match="latency_config.*table build.*--remeasure-latency"):
         recost_table(table, plan.task, plan.space, other)
+    eager = replace(plan.cost_config, latency_eager=True)
+    with pytest.raises(ValueError, match="latency_eager.*table build"):
+        recost_table(table, plan.task, plan.space, eager, remeasure=True)
+
+
+def test_a_new_latency_protocol_is_retimed_on_request(tiny_tables: dict) -> None:
+    table = Table.load(tiny_tables["mlp"])
+    plan = build_plan(LIVE["mlp"], TINY_MLP)
+    protocol = replace(plan.cost_config.latency_config, repeats=7, quantile=0.5)
+    other = replace(plan.cost_config, latency_config=protocol)
+    retimed, report = recost_table(table, plan.task, plan.space, other, remeasure=True)
+    assert retimed.meta["cost_config"]["latency_config"]["repeats"] == 7
+    assert retimed.meta["recost"][-1]["remeasured"]["latency_config"] == protocol.to_dict()
+    assert report["content_hash"] == retimed.content_hash != table.content_hash
+    changed = {n for n, v in table.arrays.items() if (retimed.arrays[n] != v).any()}
+    assert "cost:latency_ms" in changed
+    assert changed <= {"cost:latency_ms", "cost:latency_ms_q1", "cost:latency_ms_q3"}
+    latency = retimed.arrays["cost:latency_ms"]
+    assert (latency > 0).all() and (latency == latency[:, :1]).all()  # one timing per network
+    assert report["remeasured"]["costs"] == sorted(
+        ["latency_ms", "latency_ms_q1", "latency_ms_q3", "latency_threads"]
+    )
+    assert 0 < report["remeasured"]["latency_ms_new_over_old"]["median"] < 100
 
 
 def test_the_cli_recosts_a_stale_table_in_place(
