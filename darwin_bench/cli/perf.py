@@ -105,7 +105,10 @@ def _latency_arguments(parser: argparse.ArgumentParser) -> None:
 def _timing_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 30)")
     parser.add_argument(
-        "--quantile", type=float, default=None, help="reported quantile of the samples (default 0.0, the fastest block)"
+        "--quantile",
+        type=float,
+        default=None,
+        help="reported quantile of the samples (0.0: the fastest)",
     )
     parser.add_argument(
         "--block-ms", type=float, default=None, help="wall time of one timed block (0.5)"

@@ -7,8 +7,9 @@ rounds; each round times one block of every candidate in a freshly shuffled (see
 candidates measured together see the same machine. The reported latency is the ``quantile``
 (default 0.0: the fastest block) of a candidate's samples: other processes only ever slow a
 block down, so the fastest of many short blocks tracks the network's own speed where a mean or
-a single long run tracks the machine's load (docs/costs.md has the tuning runs that chose it). Torch threads are pinned to ``threads`` while timing, and ONNX
-Runtime sessions are created with that many intra-op threads. docs/performance.md reports how
+a single long run tracks the machine's load (docs/costs.md has the tuning runs that chose it).
+Torch threads are pinned to ``threads`` while timing, and ONNX Runtime sessions are created
+with that many intra-op threads. docs/costs.md reports how
 well two measurements of the same network agree.
 """
 
