@@ -69,7 +69,9 @@ def _sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--envs", default=None, help="comma-separated env ids (default: every registered env)"
     )
-    parser.add_argument("--calibration", type=int, default=100, help="calibration networks")
+    parser.add_argument(
+        "--calibration", type=int, default=300, help="calibration networks (default 300)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 

@@ -7,7 +7,8 @@ against PyTorch), traces it, and times all of them in both engines with the prot
 they all see the same machine. A network that cannot be exported or does not match PyTorch is
 recorded with its reason and left out.
 
-``calibrate`` sweeps a calibration set once and fits one predictor per engine; the ONNX Runtime
+``calibrate`` sweeps a calibration set (300 networks by default: on tuning seeds 100-101, 300
+rather than 100 raised the share of held-out networks within ±10% from 78% to 82%) once and fits one predictor per engine; the ONNX Runtime
 one is the ``host-cpu`` profile's calibration. ``predictor_report`` then sweeps a disjoint test
 set twice, each time with fresh exports and sessions: the predictors' error against the first
 sweep, and the agreement of the two sweeps (the measurement's own repeatability).
@@ -145,7 +146,7 @@ def fit_engines(measured: Sequence[Measured]) -> dict[str, HostPredictor]:
 
 def calibrate(
     problems: Problems,
-    n_calibration: int = 100,
+    n_calibration: int = 300,
     seed: int = 0,
     progress: Progress | None = None,
     config: LatencyConfig = SWEEP_TIMING,
@@ -249,7 +250,7 @@ def _side_by_side(first: Sequence[Measured]) -> dict[str, Any]:
 def predictor_report(
     problems: Problems,
     n: int = 200,
-    n_calibration: int = 100,
+    n_calibration: int = 300,
     seed: int = 0,
     progress: Progress | None = None,
     config: LatencyConfig = SWEEP_TIMING,
@@ -310,7 +311,7 @@ def write_profile(profile: DeviceProfile, out: str | Path) -> Path:
 def calibration_report(
     problems: Problems,
     out: str | Path,
-    n_calibration: int = 100,
+    n_calibration: int = 300,
     seed: int = 0,
     progress: Progress | None = None,
     config: LatencyConfig = SWEEP_TIMING,
