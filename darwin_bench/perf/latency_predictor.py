@@ -7,11 +7,12 @@ against PyTorch), traces it, and times all of them in both engines with the prot
 they all see the same machine. A network that cannot be exported or does not match PyTorch is
 recorded with its reason and left out.
 
-``calibrate`` sweeps a calibration set (300 networks by default: on tuning seeds 100-101, 300
-rather than 100 raised the share of held-out networks within ±10% from 78% to 82%) once and fits one predictor per engine; the ONNX Runtime
-one is the ``host-cpu`` profile's calibration. ``predictor_report`` then sweeps a disjoint test
-set twice, each time with fresh exports and sessions: the predictors' error against the first
-sweep, and the agreement of the two sweeps (the measurement's own repeatability).
+``calibrate`` sweeps a calibration set once (300 networks by default: on tuning seeds 100-101,
+300 rather than 100 raised the share of held-out networks within ±10% from 78% to 82%) and
+fits one predictor per engine; the ONNX Runtime one is the ``host-cpu`` profile's calibration.
+``predictor_report`` then sweeps a disjoint test set twice, each time with fresh exports and
+sessions: the predictors' error against the first sweep, and the agreement of the two sweeps
+(the measurement's own repeatability).
 """
 
 from __future__ import annotations
