@@ -29,7 +29,7 @@ def cartpole() -> ControlTask:
 def test_cartpole_shapes_example_input_and_tuned_ppo(cartpole: ControlTask) -> None:
     assert cartpole.name == "cartpole"
     assert cartpole.input_shape == (4,) and cartpole.num_outputs == 2
-    assert cartpole.fidelities == {"timesteps": 30_000}
+    assert cartpole.fidelities == {"timesteps": 16_384}
     assert cartpole.ppo == TUNED_PPO["CartPole-v1"] and cartpole.trainer == "ppo"
     assert cartpole.return_range == (0.0, 500.0)
     batch = cartpole.example_input(7)
