@@ -184,7 +184,8 @@ class DenseActorCritic:
         """One PPO minibatch step: loss gradient by hand, global norm clipping, Adam.
 
         Raises:
-            TrainingDiverged: when the loss is NaN or infinite.
+            TrainingDiverged: when the gradient is NaN or infinite (as it is when the loss is;
+                the loss value itself is never needed, so it is not computed).
         """
         config, n = self.config, obs.shape[0]
         logits, actor_cache = self._forward(self.nets[0], obs, train=True)
@@ -194,7 +195,6 @@ class DenseActorCritic:
         ratio = torch.exp(logp - old_logp)
         surr1, surr2 = adv * ratio, adv * ratio.clamp(1 - clip, 1 + clip)
         error = values.squeeze(1) - ret
-        loss = -torch.minimum(surr1, surr2).mean() + config.vf_coef * error.pow(2).mean()
         probs = log_probs.exp()
         # d(-mean(min(surr1, surr2)))/d logp: surr1's gradient where it is the smaller (or the
         # clamp passes the gradient, the tie case); d logp / d logits = onehot(act) - probs.
@@ -202,25 +202,28 @@ class DenseActorCritic:
         dlogits = probs.neg().scatter_add_(1, act[:, None], torch.ones(n, 1)).mul_(dlogp[:, None])
         if config.ent_coef:
             entropy = -(probs * log_probs).sum(1)
-            loss = loss - config.ent_coef * entropy.mean()
             dlogits.add_(probs * (log_probs + entropy[:, None]), alpha=config.ent_coef / n)
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(f"PPO loss became {float(loss)}")
         self._backward(self.nets[0], dlogits, actor_cache)
         self._backward(self.nets[1], error.mul(2.0 * config.vf_coef / n)[:, None], critic_cache)
         self._clip_and_adam(lr)
 
     def _clip_and_adam(self, lr: float) -> None:
-        """``clip_grad_norm_`` then one ``torch.optim.Adam`` step (betas 0.9, 0.999, eps 1e-5)."""
+        """``clip_grad_norm_`` then one ``torch.optim.Adam`` step (betas 0.9, 0.999, eps 1e-5).
+
+        Raises:
+            TrainingDiverged: for a NaN or infinite gradient norm.
+        """
         grad = self.grad
         norm = torch.linalg.vector_norm(grad)
+        if not math.isfinite(float(norm)):
+            raise TrainingDiverged(f"PPO gradient became {float(norm)}")
         grad.mul_(torch.clamp(self.config.max_grad_norm / (norm + 1e-6), max=1.0))
         self.steps += 1
         beta1, beta2 = 0.9, 0.999
         self.exp_avg.lerp_(grad, 1.0 - beta1)
         self.exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
         step_size = lr / (1.0 - beta1**self.steps)
-        denom = (self.exp_avg_sq.sqrt() / math.sqrt(1.0 - beta2**self.steps)).add_(1e-5)
+        denom = self.exp_avg_sq.sqrt().div_(math.sqrt(1.0 - beta2**self.steps)).add_(1e-5)
         self.params.addcdiv_(self.exp_avg, denom, value=-step_size)
 
     def export(self) -> nn.Module:

@@ -22,7 +22,7 @@ standard deviation (``Box`` actions). The critic is the same architecture with o
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -278,6 +278,32 @@ def _normalized(adv: torch.Tensor) -> torch.Tensor:
     return (adv - adv.mean()) / (adv.std() + 1e-8) if adv.numel() > 1 else adv
 
 
+def _minibatches(
+    batch: dict[str, torch.Tensor], config: PPOConfig
+) -> Iterator[tuple[torch.Tensor, ...]]:
+    """Per epoch, the rollout in a fresh random order, cut into minibatches of ``(obs, act,
+    logp, adv, ret)``. Flat observations with one integer action per step are gathered as one
+    packed tensor, once per epoch (the same rows, exactly, as gathering each field)."""
+    n, size = batch["obs"].shape[0], config.batch_size
+    fields = ("obs", "act", "logp", "adv", "ret")
+    packed = None
+    if batch["obs"].dim() == 2 and batch["act"].dim() == 1:
+        d = batch["obs"].shape[1]
+        columns = [batch["act"].to(batch["obs"].dtype), batch["logp"], batch["adv"], batch["ret"]]
+        packed = torch.cat([batch["obs"], torch.stack(columns, 1)], 1)
+    for _ in range(config.n_epochs):
+        order = torch.randperm(n)
+        if packed is None:
+            for start in range(0, n, size):
+                idx = order[start : start + size]
+                yield tuple(batch[k][idx] for k in fields)
+            continue
+        rows = packed[order]
+        for start in range(0, n, size):
+            mb = rows[start : start + size]
+            yield mb[:, :d], mb[:, d].long(), mb[:, d + 1], mb[:, d + 2], mb[:, d + 3]
+
+
 def _update(
     policy: _Policy | DenseActorCritic,
     batch: dict[str, torch.Tensor],
@@ -288,16 +314,10 @@ def _update(
     """``n_epochs`` passes of minibatch updates over the rollout. When one minibatch holds the
     whole rollout, its order does not matter (the losses are means): no shuffling, and the
     advantages are normalised once."""
-    n = batch["obs"].shape[0]
-    if n <= config.batch_size:
+    if batch["obs"].shape[0] <= config.batch_size:
         adv = _normalized(batch["adv"])
         for _ in range(config.n_epochs):
             policy.step(batch["obs"], batch["act"], batch["logp"], adv, batch["ret"], clip, lr)
         return
-    for _ in range(config.n_epochs):
-        order = torch.randperm(n)
-        for start in range(0, n, config.batch_size):
-            idx = order[start : start + config.batch_size]
-            adv = _normalized(batch["adv"][idx])
-            obs, act, logp, ret = (batch[k][idx] for k in ("obs", "act", "logp", "ret"))
-            policy.step(obs, act, logp, adv, ret, clip, lr)
+    for obs, act, logp, adv, ret in _minibatches(batch, config):
+        policy.step(obs, act, logp, _normalized(adv), ret, clip, lr)

@@ -101,5 +101,30 @@ def test_non_finite_loss_is_training_diverged() -> None:
 
     fast, _ = both_paths(mlp("tanh"), PPOConfig())
     obs, act, old, adv, ret = minibatch(0)
-    with pytest.raises(TrainingDiverged, match="PPO loss became nan"):
+    with pytest.raises(TrainingDiverged, match="PPO gradient became nan"):
         fast.step(obs, act, old, adv, ret * float("nan"), 0.2, 1e-3)
+
+
+def test_packed_minibatches_hold_exactly_the_rows_of_each_field() -> None:
+    from darwin_bench.tasks.vector_ppo import _minibatches
+
+    n = 100
+    batch = {
+        "obs": torch.randn(n, 4),
+        "act": torch.randint(0, 3, (n,)),
+        **{k: torch.randn(n) for k in ("logp", "adv", "ret")},
+    }
+    config = PPOConfig(batch_size=32, n_epochs=2)
+    torch.manual_seed(0)
+    got = list(_minibatches(batch, config))
+    torch.manual_seed(0)
+    expected = []
+    for _ in range(config.n_epochs):
+        order = torch.randperm(n)
+        for start in range(0, n, 32):
+            idx = order[start : start + 32]
+            expected.append(tuple(batch[k][idx] for k in ("obs", "act", "logp", "adv", "ret")))
+    assert len(got) == len(expected) == 8  # 4 minibatches (the last of 4 rows) per epoch
+    for ours, theirs in zip(got, expected):
+        for a, b in zip(ours, theirs):
+            assert a.dtype == b.dtype and torch.equal(a, b)
