@@ -65,8 +65,9 @@ def test_perf_control_at_equal_return(capsys) -> None:
         # 512 steps balance no pole: both budgets tried, none reached, no speed-up claimed
         assert [row["timesteps"] for row in report[side]["tried"]] == [256, 512]
         assert report[side]["reached"] is None
-    assert report["sb3_default"]["tried"][0]["trained_steps"] == 2048  # whole SB3 rollouts
-    assert report["task"]["tried"][0]["trained_steps"] == 256
+    # whole rollouts: SB3's 1 env x 2,048 steps, the task's 8 envs x 256 steps
+    assert report["sb3_default"]["tried"][0]["trained_steps"] == 2048
+    assert report["task"]["tried"][0]["trained_steps"] == 8 * 256
     assert report["speedup"] is None and report["meets_target"] is False
     assert main(["perf", "control", "--budgets", "0,x"]) == 2
     assert "--budgets must be positive integers" in capsys.readouterr().err
