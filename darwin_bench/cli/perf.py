@@ -474,7 +474,12 @@ def _control_run(args: argparse.Namespace) -> Report:
         from darwin_bench.cli.common import parse_genome
 
         architecture = space.decode(parse_genome(args.genome))
-    seeds = tuple(int(s) for s in str(args.seeds).split(","))
+    try:
+        seeds = tuple(int(s) for s in str(args.seeds).split(","))
+    except ValueError:
+        seeds = ()
+    if not seeds or min(seeds) < 0:
+        raise ValueError(f"--seeds must be integers >= 0 separated by commas; got {args.seeds!r}")
     if args.budgets is not None:
         from darwin_bench.perf.control import equal_return_benchmark
 

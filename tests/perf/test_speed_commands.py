@@ -71,3 +71,6 @@ def test_perf_control_at_equal_return(capsys) -> None:
     assert report["speedup"] is None and report["meets_target"] is False
     assert main(["perf", "control", "--budgets", "0,x"]) == 2
     assert "--budgets must be positive integers" in capsys.readouterr().err
+    for bad in ("x", "", "0,-1", "1.5"):
+        assert main(["perf", "control", "--seeds", bad]) == 2
+        assert "--seeds must be integers >= 0" in capsys.readouterr().err
