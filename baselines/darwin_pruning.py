@@ -50,7 +50,7 @@ def prune_random(
     flat = np.concatenate([m.ravel() for m in masks])
     alive = np.flatnonzero(flat)
     out = np.zeros_like(flat)
-    out[rng.choice(alive, size=min(keep, alive.size), replace=False)] = True
+    out[rng.permutation(alive)[: min(keep, alive.size)]] = True  # nested in keep for one seed
     return _split(out, masks)
 
 
@@ -137,6 +137,28 @@ LEVEL_BASELINES: dict[str, tuple[str, ...]] = {
 }
 
 
+def _prune_to_live(
+    pruner: Pruner, parent: Masks, weights: list[np.ndarray], count: int, rng: np.random.Generator
+) -> Masks:
+    """``pruner`` asked for ``count`` synapses; when that leaves dead neurons (fewer than
+    ``count`` live synapses), the largest request whose *live* synapses are at most ``count``
+    (bisection; a random pruner redraws from one derived generator per request, so its
+    prunings are nested and the live count grows with the request)."""
+    child = pruner(parent, weights, count, rng)
+    if synaptic.live_synapses(child) >= count:
+        return child
+    seed = int(rng.integers(2**63))
+    lo, hi = count, synaptic.count_weights(parent)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        trial = pruner(parent, weights, mid, np.random.default_rng(seed))
+        if synaptic.live_synapses(trial) <= count:
+            lo, child = mid, trial
+        else:
+            hi = mid - 1
+    return child
+
+
 def run_baseline(
     pruner: Pruner,
     counts: list[int],
@@ -154,9 +176,10 @@ def run_baseline(
     pruner draws ``candidates`` prunings and keeps the one with the highest validation accuracy
     (as evo-synthesis selects); a deterministic pruner (magnitude) has one pruning and trains
     it ``candidates * epochs`` epochs. Prunings count live synapses (those of neurons the
-    parent still uses); unstructured pruning can leave dead neurons, so a stage may end below
-    its count. A pruning that fails (e.g. empties a layer) is never kept; when every pruning of
-    a stage fails, the series ends with a row ``{"generation", "failed": reason}``.
+    parent still uses); when unstructured pruning leaves dead neurons, the pruner is asked for
+    more synapses until the live count is the largest at most the stage's count. A pruning that
+    fails (e.g. empties a layer) is never kept; when every pruning of a stage fails, the
+    series ends with a row ``{"generation", "failed": reason}``.
     """
     draws = candidates if pruner in STOCHASTIC else 1
     stage_epochs = epochs if pruner in STOCHASTIC else epochs * candidates
@@ -175,7 +198,7 @@ def run_baseline(
         parent = synaptic.live_masks([m & (w != 0) for m, w in zip(masks, weights)])
         best: tuple[tuple[float, ...], Masks, dict[str, Any]] | None = None
         for _ in range(draws):
-            child = pruner(parent, weights, count, rng)
+            child = _prune_to_live(pruner, parent, weights, count, rng)
             _, _, _, _, info = env.step(space.flatten(child))
             ok = float(info["status"] == "ok")
             key = (ok, float(info["objectives"]["score"]), -float(info["costs"]["synapses"]))

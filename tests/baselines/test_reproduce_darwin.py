@@ -11,6 +11,7 @@ from baselines import darwin_pruning as dp
 from baselines import reproduce_darwin as rd
 from baselines.darwin_report import merge, summarize
 from baselines.darwin_tuning import GRIDS, choose, variants
+from darwin_bench import synaptic
 
 
 def _masks(rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -200,3 +201,17 @@ def test_reproduction_contract_on_a_tiny_run(tmp_path) -> None:
             assert all(b["synapses"] <= g["synapses"] for b, g in zip(rows, gens[1:]))
     assert cluster["summary"]["evo_synthesis"]["accuracy_loss_points"]["n"] == 2
     assert (tmp_path / "darwin.png").exists()
+
+
+@pytest.mark.parametrize("name", ["random", "magnitude"])
+def test_per_synapse_baselines_reach_the_live_count(name: str) -> None:
+    """Unstructured pruning leaves dead neurons; the baseline asks for more synapses until
+    the *live* count (what evo-synthesis is measured in) is as close under the count as found."""
+    rng = np.random.default_rng(7)
+    weights = [rng.normal(size=(40, 20)), rng.normal(size=(30, 40)), rng.normal(size=(5, 30))]
+    parent = [np.ones(w.shape, dtype=bool) for w in weights]
+    count = 60
+    plain = dp.BASELINES[name](parent, weights, count, np.random.default_rng(0))
+    assert synaptic.live_synapses(plain) < count  # the plain pruning ends under its count
+    child = dp._prune_to_live(dp.BASELINES[name], parent, weights, count, np.random.default_rng(0))
+    assert 0.9 * count <= synaptic.live_synapses(child) <= count
