@@ -60,7 +60,7 @@ def test_each_level_has_its_own_baselines() -> None:
 
 def test_config_parses_nested_rows_and_refuses_bad_values() -> None:
     config = rd.DarwinConfig.from_dict({"tasks": ["digits"], "digits": {"epochs": 30}})
-    assert config.digits.epochs == 30 and config.mnist5k.epochs == 20
+    assert config.digits.epochs == 30 and config.mnist5k.epochs == rd.MNIST5kRow.epochs
     assert config.digits.changed() == {"epochs": [30, rd.DigitsRow.epochs]}
     with pytest.raises(ValueError, match="unknown"):
         rd.DarwinConfig.from_dict({"generation": 3})
