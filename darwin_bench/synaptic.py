@@ -124,6 +124,20 @@ def _keep_probabilities(
     return syn, [np.minimum(1.0, factor * p) for p in cluster_p]
 
 
+def _synapse_keep(
+    p: np.ndarray, mask: np.ndarray, clusters: Sequence[np.ndarray] | None, i: int
+) -> np.ndarray:
+    """Keep probability of each synapse of layer ``i``: its own draw, its mask and the cluster
+    draws of the neurons at both ends."""
+    q = p * np.asarray(mask, dtype=bool)
+    if clusters is not None:
+        if i < len(clusters):
+            q = q * clusters[i][:, None]
+        if i > 0:
+            q = q * clusters[i - 1][None, :]
+    return q
+
+
 def expected_synapses(
     synapse_p: Sequence[np.ndarray],
     cluster_p: Sequence[np.ndarray] | None,
@@ -137,12 +151,7 @@ def expected_synapses(
     units = _entry_weights(masks, entry_weights)
     total = 0.0
     for i, (p, m, unit) in enumerate(zip(syn, masks, units)):
-        q = p * np.asarray(m, dtype=bool)
-        if clusters is not None:
-            if i < len(clusters):
-                q = q * clusters[i][:, None]
-            if i > 0:
-                q = q * clusters[i - 1][None, :]
+        q = _synapse_keep(p, m, clusters, i)
         total += unit * float(q.sum())
     return total
 
@@ -184,12 +193,7 @@ def expected_live_synapses(
         inner.append(q)
     total = 0.0
     for i, (p, m, unit) in enumerate(zip(syn, masks, units)):
-        q = p * np.asarray(m, dtype=bool)
-        if clusters is not None:
-            if i < len(clusters):
-                q = q * clusters[i][:, None]
-            if i > 0:
-                q = q * clusters[i - 1][None, :]
+        q = _synapse_keep(p, m, clusters, i)
         if i > 0:  # the source is a hidden neuron: it needs a kept input
             q = q * _any_kept(inner[i - 1], axis=1)[None, :]
         if i < len(masks) - 1:  # the destination is hidden: it needs a kept output
